@@ -1,0 +1,48 @@
+// The `umbra` command: one subcommand per file in ./commands/. Exit codes:
+// 0 success, 1 runtime failure, 2 bad usage or invalid input. Errors print one
+// line on stderr (set UMBRA_DEBUG=1 for the stack).
+import { Command, CommanderError } from 'commander';
+import { exitCodeFor } from '../../util/errors.js';
+import type { CliCommand } from './command.js';
+import { readFileSync } from 'node:fs';
+
+import { nativeCommand } from './commands/native.js';
+
+/** Every subcommand, in the order `umbra --help` lists them. */
+const COMMANDS: CliCommand[] = [
+  nativeCommand,
+];
+
+export function umbraVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('umbra')
+    .description('predictive resource shadowing: policy engine, cycle-approximate simulator, real-host runner')
+    .version(umbraVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const c of COMMANDS) c.register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its message (or the help text)
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      return 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`umbra: ${msg}\n`);
+    if (process.env.UMBRA_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return exitCodeFor(err);
+  }
+}
