@@ -7,10 +7,12 @@ import type { CliCommand } from './command.js';
 import { readFileSync } from 'node:fs';
 
 import { nativeCommand } from './commands/native.js';
+import { cacheSimCommand } from './commands/cache-sim.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
   nativeCommand,
+  cacheSimCommand,
 ];
 
 export function umbraVersion(): string {
