@@ -2,7 +2,6 @@
 // gzip magic (1f 8b), whatever its name. Never holds the whole file: traces
 // can be gigabytes. Missing/unreadable files and corrupt gzip data become
 // InputErrors naming the file (exit 2).
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -33,7 +32,7 @@ export async function* traceChunks(path: string): AsyncGenerator<Buffer> {
       await handle.close();
       throw new InputError('is a directory, expected a trace file', path);
     }
-    raw = createReadStream('', { fd: handle.fd, highWaterMark: CHUNK_BYTES, autoClose: true });
+    raw = handle.createReadStream({ highWaterMark: CHUNK_BYTES });
   }
   try {
     const it = raw[Symbol.asyncIterator]();
