@@ -48,7 +48,8 @@ for (let c = 0; c < 6; c++) {
 const MAX_FAST_HEX_DIGITS = 13;
 const MAX_SIZE_DIGITS = 9;
 
-const EXPECTED = `expected a lackey trace line: "I  ADDR,SIZE", " L ADDR,SIZE", " S ADDR,SIZE" or " M ADDR,SIZE" (ADDR hex, SIZE decimal), or a valgrind "==PID==" message`;
+const FORMAT = 'lackey lines are "I  ADDR,SIZE" or " L|S|M ADDR,SIZE" (ADDR hex, SIZE decimal)';
+const EXPECTED = `expected a lackey trace line ("I  ADDR,SIZE", " L ADDR,SIZE", " S ADDR,SIZE", " M ADDR,SIZE"; ADDR hex, SIZE decimal) or a valgrind "==PID==" message`;
 
 export class LackeyParser {
   /** Lines consumed so far (the number of the last complete line). */
@@ -91,7 +92,7 @@ export class LackeyParser {
         }
         const kind = c;
         c = buf[++i];
-        if (c !== SPACE && c !== TAB) this.fail(buf, lineStart, i, line, `expected a space after "${String.fromCharCode(kind)}"; ${EXPECTED}`);
+        if (c !== SPACE && c !== TAB) this.fail(buf, lineStart, i, line, `expected a space after "${String.fromCharCode(kind)}"; ${FORMAT}`);
         while (c === SPACE || c === TAB) c = buf[++i];
 
         const hexStart = i;
@@ -102,8 +103,8 @@ export class LackeyParser {
           v = HEX[buf[++i]];
         }
         const hexDigits = i - hexStart;
-        if (hexDigits === 0) this.fail(buf, lineStart, i, line, `expected a hex address; ${EXPECTED}`);
-        if (buf[i] !== COMMA) this.fail(buf, lineStart, i, line, `expected "," after the hex address; ${EXPECTED}`);
+        if (hexDigits === 0) this.fail(buf, lineStart, i, line, `expected a hex address; ${FORMAT}`);
+        if (buf[i] !== COMMA) this.fail(buf, lineStart, i, line, `expected "," after the hex address; ${FORMAT}`);
         c = buf[++i];
 
         const sizeStart = i;
@@ -112,10 +113,10 @@ export class LackeyParser {
           size = size * 10 + (c - 48);
           c = buf[++i];
         }
-        if (i === sizeStart) this.fail(buf, lineStart, i, line, `expected a decimal size after ","; ${EXPECTED}`);
+        if (i === sizeStart) this.fail(buf, lineStart, i, line, `expected a decimal size after ","; ${FORMAT}`);
         if (i - sizeStart > MAX_SIZE_DIGITS) this.fail(buf, lineStart, sizeStart, line, `access size ${size} is implausibly large (at most ${MAX_SIZE_DIGITS} digits)`);
         while (c === SPACE || c === TAB || c === CR) c = buf[++i];
-        if (c !== NL) this.fail(buf, lineStart, i, line, `unexpected text after the size; ${EXPECTED}`);
+        if (c !== NL) this.fail(buf, lineStart, i, line, `unexpected text after the size; ${FORMAT}`);
         i++;
 
         if (kind !== KIND_I && size === 0) this.fail(buf, lineStart, sizeStart, line, 'a data access of size 0 is not something lackey writes (sizes are at least 1)');
