@@ -59,9 +59,11 @@ export async function* traceChunks(path: string): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of gunzip) yield chunk as Buffer;
     } catch (err) {
-      compressed.destroy();
       if (isZlibError(err)) throw new InputError(`corrupt or truncated gzip data (${(err as Error).message})`, label);
       throw err;
+    } finally {
+      compressed.destroy();
+      gunzip.destroy();
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
