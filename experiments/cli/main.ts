@@ -8,11 +8,17 @@ import { readFileSync } from 'node:fs';
 
 import { nativeCommand } from './commands/native.js';
 import { cacheSimCommand } from './commands/cache-sim.js';
+import { forecastCommand } from './commands/forecast.js';
+import { forecastTableCommand } from './commands/forecast-table.js';
+import { trainLstmCommand } from './commands/train-lstm.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
   nativeCommand,
   cacheSimCommand,
+  forecastCommand,
+  forecastTableCommand,
+  trainLstmCommand,
 ];
 
 export function umbraVersion(): string {
