@@ -5,17 +5,61 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-export interface PerfProbeResult {
+/** Result of a syscall made by the addon: ok, or the exact errno. */
+export interface SyscallResult {
   ok: boolean;
   errno: number;
   error?: string;
+}
+
+export interface PerfProbeResult extends SyscallResult {
   value?: number;
 }
 
+export interface PerfOpenResult extends SyscallResult {
+  fd?: number;
+  id?: number;
+  /** True when kernel time could not be counted (no privilege for it). */
+  excludeKernel?: boolean;
+}
+
+export interface PerfGroupRead extends SyscallResult {
+  timeEnabledNs?: number;
+  timeRunningNs?: number;
+  values?: number[];
+  ids?: number[];
+}
+
+/** The addon's functions (see native/src/*.cc for each one's contract). */
 export interface UmbraNative {
   abiVersion: number;
   probePerfEvent(type: number, config: number): PerfProbeResult;
+  perfOpen(pid: number, type: number, config: number, groupFd: number, inherit: boolean): PerfOpenResult;
+  perfReadGroup(fd: number): PerfGroupRead;
+  /** out[i*stride]: members read or -errno; +1 enabled ns; +2 running ns; +3.. values. Returns groups read. */
+  perfReadGroups(fds: Int32Array, out: Float64Array, stride: number): number;
+  perfClose(fd: number): SyscallResult;
+  readFile(path: string): SyscallResult & { data?: string };
+  writeFile(path: string, data: string): SyscallResult;
+  mkdir(path: string): SyscallResult;
+  rmdir(path: string): SyscallResult;
+  openRead(path: string): SyscallResult & { fd?: number };
+  closeFd(fd: number): SyscallResult;
+  /** Re-reads each fd from offset 0; out[i] = first unsigned integer in it, or NaN. Returns files read. */
+  preadInts(fds: Int32Array, out: Float64Array): number;
+  setAffinity(tid: number, cpus: number[]): SyscallResult;
+  getAffinity(tid: number): SyscallResult & { cpus?: number[] };
+  /** ranges = [start, length, start, length, ...] in the target's address space. */
+  processMadvise(pid: number, ranges: Float64Array, advice: number): SyscallResult & { bytes?: number };
+  MADV_WILLNEED: number;
+  MADV_COLD: number;
+  pointerChase(workingSetBytes: number, accesses: number, seed: number): SyscallResult & { nsPerAccess: number; lines: number };
+  streamBandwidth(workingSetBytes: number, reps: number): SyscallResult & { bytesPerSec: number };
+  computeRate(iterations: number): SyscallResult & { opsPerSec: number };
 }
+
+/** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
+export const NATIVE_ABI_VERSION = 2;
 
 export interface NativeStatus {
   available: boolean;
@@ -54,7 +98,11 @@ function load(): { addon: UmbraNative | null; status: NativeStatus } {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as UmbraNative;
-    cached = { addon, status: { available: true, path } };
+    if (addon.abiVersion !== NATIVE_ABI_VERSION) {
+      cached = { addon: null, status: { available: false, reason: `stale build: abiVersion ${addon.abiVersion}, expected ${NATIVE_ABI_VERSION} (run \`node native/build.mjs\`)`, path } };
+    } else {
+      cached = { addon, status: { available: true, path } };
+    }
   } catch (err) {
     cached = { addon: null, status: { available: false, reason: `failed to load: ${(err as Error).message.split('\n')[0]}`, path } };
   }

@@ -8,7 +8,7 @@
 // access and `umbra probe` says why the addon is missing.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,7 +49,8 @@ function main() {
     '-std=c++17', '-O2', '-fPIC', '-shared', '-Wall',
     '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     `-I${napiHeadersDir}`, `-I${addonApiDir}`,
-    join(here, 'src', 'umbra.cc'),
+    // Every translation unit in src/ (umbra.cc registers what the others define).
+    ...readdirSync(join(here, 'src')).filter((f) => f.endsWith('.cc')).sort().map((f) => join(here, 'src', f)),
     '-o', tmp,
   ];
   mkdirSync(outDir, { recursive: true });

@@ -7,6 +7,9 @@ import type { CliCommand } from './command.js';
 import { readFileSync } from 'node:fs';
 
 import { nativeCommand } from './commands/native.js';
+import { probeCommand } from './commands/probe.js';
+import { cleanupCommand } from './commands/cleanup.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { cacheSimCommand } from './commands/cache-sim.js';
 import { forecastCommand } from './commands/forecast.js';
 import { forecastTableCommand } from './commands/forecast-table.js';
@@ -15,6 +18,9 @@ import { trainLstmCommand } from './commands/train-lstm.js';
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
   nativeCommand,
+  probeCommand,
+  cleanupCommand,
+  calibrateCommand,
   cacheSimCommand,
   forecastCommand,
   forecastTableCommand,

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import { parseIntOption } from '../parse-options.js';
+import { formatTable, printJson } from '../output.js';
+
+interface CalibrateOpts {
+  out?: string;
+  json?: boolean;
+  seed: string;
+  maxBytes?: string;
+  js?: boolean;
+  quick?: boolean;
+}
+
+export const calibrateCommand: CliCommand = {
+  register(program: Command) {
+    program
+      .command('calibrate')
+      .description('measure this host (pointer-chase latency per working-set size -> cache levels and DRAM latency; streaming bandwidth; per-core compute rate) and write the measurements as JSON')
+      .option('--out <file>', 'write the calibration JSON here (atomically)')
+      .option('--json', 'print the calibration JSON on stdout')
+      .option('--seed <n>', 'seed of the pointer-chase permutations', '1')
+      .option('--max-bytes <n>', 'largest pointer-chase working set in bytes (default: 4x the LLC, 64 MiB..512 MiB)')
+      .option('--js', 'use the JavaScript kernels even when the native addon loaded')
+      .option('--quick', 'fewer points and shorter runs')
+      .action(async (opts: CalibrateOpts) => {
+        const seed = parseIntOption('--seed', opts.seed, 0);
+        const maxBytes = opts.maxBytes === undefined ? undefined : parseIntOption('--max-bytes', opts.maxBytes, 8192, 4 * 1024 ** 3);
+        const { calibrateHost } = await import('../../../runner/calibrate/calibrate-host.js');
+        const { writeFileAtomic } = await import('../../../util/atomic-write.js');
+        const cal = calibrateHost({ seed, maxBytes, js: opts.js, quick: opts.quick });
+        if (opts.out) writeFileAtomic(opts.out, JSON.stringify(cal, null, 2) + '\n');
+        if (opts.json) return printJson(cal);
+        const kib = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`);
+        console.log(`cores: ${cal.cores}; kernels: ${cal.method.pointerChase}`);
+        console.log(
+          formatTable(
+            ['level', 'size (measured)', 'latency ns'],
+            [...cal.cacheLevels.map((l, i) => [`cache ${i + 1}`, kib(l.sizeBytes), l.latencyNs]), ['DRAM', '', cal.dramLatencyNs]],
+          ),
+        );
+        console.log(`stream bandwidth: ${(cal.streamBandwidthBytesPerSec / 1e9).toFixed(2)} GB/s; compute: ${(cal.computeOpsPerSecPerCore / 1e9).toFixed(2)} Gops/s per core`);
+        console.log(`sysfs caches: ${cal.sysfsCaches.map((c) => `L${c.level} ${c.type} ${kib(c.sizeBytes)}`).join(', ')}`);
+        if (opts.out) console.log(`wrote ${opts.out}`);
+      });
+  },
+};

@@ -1,0 +1,154 @@
+// cgroup / resctrl / sysfs file I/O with exact errno reporting, and a batched
+// re-read of already-open counter files (cpuacct.usage, cpu.stat, ...) so the
+// control loop pays one call per tick instead of one per file.
+#include "common.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace umbra {
+namespace {
+
+std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// readFile(path) -> { ok, data } | errno result. Whole file, as sysfs files are small.
+Napi::Value ReadFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "readFile(path: string)");
+    return env.Null();
+  }
+  int fd = open(PathArg(info, 0).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoResult(env, errno);
+  std::string data;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return ErrnoResult(env, e);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  Napi::Object out = OkResult(env);
+  out.Set("data", Napi::String::New(env, data));
+  return out;
+}
+
+// writeFile(path, data) -> ok | errno result. One write(2) call: cgroupfs and
+// resctrl parse each write as a whole value.
+Napi::Value WriteFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    ThrowUsage(env, "writeFile(path: string, data: string)");
+    return env.Null();
+  }
+  int fd = open(PathArg(info, 0).c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoResult(env, errno);
+  std::string data = PathArg(info, 1);
+  ssize_t n = write(fd, data.data(), data.size());
+  int e = errno;
+  close(fd);
+  if (n < 0) return ErrnoResult(env, e);
+  if (static_cast<size_t>(n) != data.size()) return ErrnoResult(env, EIO);
+  return OkResult(env);
+}
+
+Napi::Value MakeDir(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "mkdir(path: string)");
+    return env.Null();
+  }
+  if (mkdir(PathArg(info, 0).c_str(), 0755) != 0) return ErrnoResult(env, errno);
+  return OkResult(env);
+}
+
+Napi::Value RemoveDir(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "rmdir(path: string)");
+    return env.Null();
+  }
+  if (rmdir(PathArg(info, 0).c_str()) != 0) return ErrnoResult(env, errno);
+  return OkResult(env);
+}
+
+// openRead(path) -> { ok, fd }: keep a counter file open for preadInts.
+Napi::Value OpenRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "openRead(path: string)");
+    return env.Null();
+  }
+  int fd = open(PathArg(info, 0).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoResult(env, errno);
+  Napi::Object out = OkResult(env);
+  out.Set("fd", fd);
+  return out;
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowUsage(env, "closeFd(fd: number)");
+    return env.Null();
+  }
+  if (close(info[0].As<Napi::Number>().Int32Value()) != 0) return ErrnoResult(env, errno);
+  return OkResult(env);
+}
+
+// preadInts(fds: Int32Array, out: Float64Array) -> count read
+// Re-reads each file from offset 0 and stores the first unsigned integer in it
+// (cpuacct.usage, memory.usage_in_bytes, "usage_usec N" in cpu.stat), or NaN.
+Napi::Value PreadInts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray()) {
+    ThrowUsage(env, "preadInts(fds: Int32Array, out: Float64Array)");
+    return env.Null();
+  }
+  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
+  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+  if (out.ElementLength() < fds.ElementLength()) {
+    ThrowUsage(env, "preadInts: out must be at least as long as fds");
+    return env.Null();
+  }
+  size_t okCount = 0;
+  char buf[256];
+  for (size_t i = 0; i < fds.ElementLength(); ++i) {
+    ssize_t n = pread(fds[i], buf, sizeof(buf) - 1, 0);
+    out[i] = std::nan("");
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    char* p = buf;
+    while (*p && (*p < '0' || *p > '9')) ++p;
+    if (!*p) continue;
+    out[i] = std::strtod(p, nullptr);
+    ++okCount;
+  }
+  return Napi::Number::New(env, static_cast<double>(okCount));
+}
+
+}  // namespace
+
+void RegisterFiles(Napi::Env env, Napi::Object exports) {
+  exports.Set("readFile", Napi::Function::New(env, ReadFile));
+  exports.Set("writeFile", Napi::Function::New(env, WriteFile));
+  exports.Set("mkdir", Napi::Function::New(env, MakeDir));
+  exports.Set("rmdir", Napi::Function::New(env, RemoveDir));
+  exports.Set("openRead", Napi::Function::New(env, OpenRead));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("preadInts", Napi::Function::New(env, PreadInts));
+}
+
+}  // namespace umbra

@@ -1,0 +1,84 @@
+// `umbra calibrate`: measure this host with microbenchmarks so the simulator
+// can be given a matching machine description (the mapping into sim/machine
+// comes later; this writes plain named measurements).
+import { availableParallelism } from 'node:os';
+import type { UmbraNative } from '../../native/addon.js';
+import { nativeAddon } from '../../native/addon.js';
+import { NodeHostFs } from '../fs/impl/node-fs.js';
+import { hostPaths, type HostPaths } from '../host-paths.js';
+import { lastLevelCache, readTopology, type CacheInfo } from '../probe/topology.js';
+import { findCacheLevels, type CacheLevelEstimate, type CurvePoint } from './cache-levels.js';
+import { computeOpsPerSec, pointerChaseNs, streamBytesPerSec, type KernelImpl } from './kernels.js';
+
+export interface HostCalibration {
+  schema: 'umbra-host-calibration/1';
+  cores: number;
+  cacheLevels: CacheLevelEstimate[];
+  dramLatencyNs: number;
+  streamBandwidthBytesPerSec: number;
+  computeOpsPerSecPerCore: number;
+  /** Which implementation measured each quantity. */
+  method: { pointerChase: KernelImpl; stream: KernelImpl; compute: KernelImpl };
+  /** The latency curve the levels were read from. */
+  curve: CurvePoint[];
+  /** What sysfs says, for comparison with the measured levels. */
+  sysfsCaches: Pick<CacheInfo, 'level' | 'type' | 'sizeBytes' | 'ways' | 'lineBytes'>[];
+  seed: number | string;
+}
+
+export interface CalibrateOptions {
+  seed?: number | string;
+  /** Largest working set for the chase (default: 4x the LLC, at least 64 MiB, at most 512 MiB). */
+  maxBytes?: number;
+  /** Smallest working set (default 4 KiB). */
+  minBytes?: number;
+  /** Force the JavaScript kernels. */
+  js?: boolean;
+  /** Fewer points and shorter runs (for tests and quick looks). */
+  quick?: boolean;
+  paths?: Partial<HostPaths>;
+}
+
+export function workingSetSizes(minBytes: number, maxBytes: number, quick: boolean): number[] {
+  const out: number[] = [];
+  for (let s = minBytes; s <= maxBytes; s *= 2) {
+    out.push(s);
+    // Half-steps between powers of two locate the edges more finely.
+    if (!quick && s * 1.5 <= maxBytes) out.push(Math.round(s * 1.5 / 64) * 64);
+  }
+  return out;
+}
+
+export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
+  const addon: UmbraNative | null = o.js ? null : nativeAddon();
+  const impl: KernelImpl = addon ? 'native' : 'js';
+  const seed = o.seed ?? 1;
+  const quick = o.quick ?? false;
+  const paths = hostPaths(o.paths);
+  const topo = readTopology(new NodeHostFs(), paths.sysRoot, paths.procRoot);
+  const llc = lastLevelCache(topo);
+  const maxBytes = o.maxBytes ?? Math.min(512 << 20, Math.max(64 << 20, 4 * (llc?.sizeBytes ?? 0)));
+  const minBytes = o.minBytes ?? 4096;
+  const curve: CurvePoint[] = [];
+  for (const ws of workingSetSizes(minBytes, maxBytes, quick)) {
+    // Enough dependent loads to run a few ms even when every one hits L1.
+    const accesses = quick ? 200_000 : 2_000_000;
+    curve.push({ workingSetBytes: ws, latencyNs: pointerChaseNs(addon, ws, accesses, seed) });
+  }
+  const { levels, dramLatencyNs } = findCacheLevels(curve);
+  const streamBytes = Math.max(32 << 20, 2 * (llc?.sizeBytes ?? 0));
+  const stream = streamBytesPerSec(addon, streamBytes, quick ? 2 : 8);
+  const compute = computeOpsPerSec(addon, quick ? 5_000_000 : 50_000_000);
+  return {
+    schema: 'umbra-host-calibration/1',
+    cores: topo.allowedCpus.length || availableParallelism(),
+    cacheLevels: levels,
+    dramLatencyNs,
+    streamBandwidthBytesPerSec: stream,
+    computeOpsPerSecPerCore: compute,
+    method: { pointerChase: impl, stream: impl, compute: impl },
+    curve,
+    sysfsCaches: topo.caches.map(({ level, type, sizeBytes, ways, lineBytes }) => ({ level, type, sizeBytes, ways, lineBytes })),
+    seed,
+  };
+}

@@ -1,0 +1,51 @@
+// File access for cgroupfs, resctrl, sysfs and procfs. Two implementations
+// behind one interface: the native addon (exact errno, batched re-reads for the
+// control loop) and plain node:fs (the fallback when the addon did not load).
+// Tests substitute a fake kernel over a temp dir.
+
+/** A failed file operation, carrying the errno name (ENOENT, EBUSY, EINVAL...). */
+export class HostFsError extends Error {
+  override readonly name = 'HostFsError';
+  constructor(
+    readonly code: string,
+    readonly op: string,
+    readonly path: string,
+    detail?: string,
+  ) {
+    super(`${op} ${path}: ${code}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+export interface HostFs {
+  /** Which implementation this is, for reports ("native" | "node:fs" | a fake's name). */
+  readonly kind: string;
+  readText(path: string): string;
+  /** One write(2) of the whole value (cgroupfs parses each write separately). */
+  writeText(path: string, data: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  exists(path: string): boolean;
+  isDirectory(path: string): boolean;
+  list(dir: string): string[];
+  /** Keep a counter file open for cheap re-reads. */
+  openCounter(path: string): number;
+  /** Re-read each counter from offset 0: out[i] = first unsigned integer, or NaN. */
+  readCounters(fds: Int32Array, out: Float64Array): void;
+  closeCounter(fd: number): void;
+}
+
+/** Errno name of an error thrown by node:fs or HostFs, or undefined. */
+export function errnoOf(err: unknown): string | undefined {
+  if (err instanceof HostFsError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** readText or undefined when the file does not exist or cannot be read. */
+export function tryReadText(fs: HostFs, path: string): string | undefined {
+  try {
+    return fs.readText(path);
+  } catch {
+    return undefined;
+  }
+}

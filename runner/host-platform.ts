@@ -1,0 +1,596 @@
+// HostPlatform: the Platform contract on a real Linux host.
+//
+//   observe()  perf counters (one batched read), cgroup CPU counters (one
+//              batched read), /proc and cgroup memory/IO and resctrl CMT/MBM
+//              (every slowStatsPeriodNs), and each first-class service's
+//              measured latency window.
+//   apply()    cpusets or sched_setaffinity, CFS quota, freezer, IO weight,
+//              resctrl CAT masks and MBA, warm-up and echo probes. What the
+//              host cannot do is refused with the reason, as the simulator does.
+//   advance()  sleeps on the monotonic clock.
+//
+// Every change goes through the journal first; close() (and any exit path,
+// via safety/cleanup-hooks) thaws, stops the processes, and removes every
+// group. Construct with startHostPlatform(options) (runner/host-setup.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  Action, ApplyResult, Capabilities, EchoResult, Platform, RefusedAction, ResourceGrant, Snapshot, TaskSample,
+} from '../policies/platform.js';
+import type { UmbraNative } from '../native/addon.js';
+import { rngFor } from '../util/rng.js';
+import type { CgroupBackend } from './cgroup/cgroup-backend.js';
+import type { HostFs } from './fs/host-fs.js';
+import type { HostPaths } from './host-paths.js';
+import type { HostTask } from './host-task.js';
+import type { Journal } from './journal/journal.js';
+import type { JournaledHost } from './journal/journaled-host.js';
+import type { RestoreReport } from './journal/restore.js';
+import type { PerfCounters } from './perf/perf-counters.js';
+import { readProcIoBytes, readProcMaps, readProcStat, readProcStatus, threadIds, processTree, USER_HZ } from './process/procfs.js';
+import { catMaskProblem, fullMask } from './resctrl/cat-mask.js';
+import type { ResctrlGroups } from './resctrl/resctrl-groups.js';
+import type { ResctrlInfo } from './resctrl/resctrl-info.js';
+
+export interface HostRuntime {
+  paths: HostPaths;
+  fs: HostFs;
+  addon: UmbraNative | null;
+  journal: Journal;
+  host: JournaledHost;
+  backend: CgroupBackend | null;
+  resctrlInfo: ResctrlInfo;
+  resctrl: ResctrlGroups | null;
+  perf: PerfCounters;
+  tasks: HostTask[];
+  coreIds: number[];
+  capabilities: Capabilities;
+  seed: number | string;
+  slowStatsPeriodNs: number;
+  maxEchoNs: number;
+  killGraceMs: number;
+  /** Called once by close() after the journal restore (unregister hooks, remove scratch). */
+  onClosed: () => void;
+}
+
+const monoNs = () => Number(process.hrtime.bigint());
+
+class Refusal extends Error {}
+
+export class HostPlatform implements Platform {
+  private readonly t0 = monoNs();
+  private lastObserveNs = -1;
+  private lastSlowNs = -Infinity;
+  private readonly byId = new Map<string, HostTask>();
+  private cpuFds = new Int32Array(0);
+  private cpuOut = new Float64Array(0);
+  private cpuNsPerUnit: number[] = [];
+  private readonly echoes: EchoResult[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing: Promise<RestoreReport> | null = null;
+  /** Warm-ups and echoes that failed after being accepted (reported, never thrown). */
+  readonly backgroundErrors: string[] = [];
+
+  /** @internal use startHostPlatform() (runner/host-setup.ts). */
+  constructor(readonly rt: HostRuntime) {
+    for (const t of rt.tasks) this.byId.set(t.spec.id, t);
+    this.openCpuCounters();
+  }
+
+  private openCpuCounters(): void {
+    const fds: number[] = [];
+    for (const t of this.rt.tasks) {
+      const c = t.cgroup?.cpuUsageCounter();
+      if (!c) continue;
+      try {
+        fds.push(this.rt.fs.openCounter(c.path));
+        this.cpuNsPerUnit.push(c.nsPerUnit);
+        t.cpuCounter = fds.length - 1;
+      } catch {
+        t.cpuCounter = -1;
+      }
+    }
+    this.cpuFds = Int32Array.from(fds);
+    this.cpuOut = new Float64Array(fds.length);
+  }
+
+  capabilities(): Capabilities {
+    return this.rt.capabilities;
+  }
+
+  now(): number {
+    return monoNs() - this.t0;
+  }
+
+  tasks(): readonly HostTask[] {
+    return this.rt.tasks;
+  }
+
+  // -------------------------------------------------------------------------
+  // observe
+  // -------------------------------------------------------------------------
+
+  observe(): Snapshot {
+    const t = this.now();
+    const windowNs = this.lastObserveNs < 0 ? 0 : t - this.lastObserveNs;
+    this.lastObserveNs = t;
+    const { perf, fs } = this.rt;
+    perf.readAll();
+    if (this.cpuFds.length) fs.readCounters(this.cpuFds, this.cpuOut);
+    const slow = t - this.lastSlowNs >= this.rt.slowStatsPeriodNs;
+    if (slow) this.lastSlowNs = t;
+    const secs = windowNs / 1e9;
+    const samples: TaskSample[] = [];
+    for (const task of this.rt.tasks) {
+      if (slow) this.readSlowStats(task, t);
+      let cpu = NaN;
+      if (task.cpuCounter >= 0) cpu = this.cpuOut[task.cpuCounter] * this.cpuNsPerUnit[task.cpuCounter];
+      if (!Number.isFinite(cpu)) cpu = perf.value(task.slot, 'taskClock') ?? NaN;
+      if (Number.isFinite(cpu) && cpu >= task.cpuTimeNs) task.cpuTimeNs = cpu;
+      const cpuCores = secs > 0 ? Math.max(0, task.cpuTimeNs - task.lastCpuTimeNs) / windowNs : 0;
+      task.lastCpuTimeNs = task.cpuTimeNs;
+      const s: TaskSample = {
+        id: task.spec.id,
+        class: task.spec.class,
+        state: task.proc.exited ? 'exited' : task.alloc.paused ? 'paused' : 'running',
+        cpuTimeNs: task.cpuTimeNs,
+        cpuCores,
+        allocation: { ...task.alloc, cores: [...task.alloc.cores], bankColours: [...task.alloc.bankColours] },
+      };
+      const instructions = perf.value(task.slot, 'instructions');
+      if (instructions !== undefined) s.instructions = instructions;
+      const cycles = perf.value(task.slot, 'cycles');
+      if (cycles !== undefined) s.cycles = cycles;
+      const llcA = perf.value(task.slot, 'llcAccesses');
+      if (llcA !== undefined) s.llcAccesses = llcA;
+      const llcM = perf.value(task.slot, 'llcMisses');
+      if (llcM !== undefined) s.llcMisses = llcM;
+      if (task.llcOccupancyBytes !== undefined) s.llcOccupancyBytes = task.llcOccupancyBytes;
+      if (task.memBandwidthBytesPerSec !== undefined) s.memBandwidthBytesPerSec = task.memBandwidthBytesPerSec;
+      if (task.rssBytes !== undefined) s.rssBytes = task.rssBytes;
+      if (task.ioBytes !== undefined) s.ioBytes = task.ioBytes;
+      if (task.reportsProgress) {
+        s.progressPerSec = secs > 0 ? (task.progressUnits - task.lastProgressUnits) / secs : 0;
+        task.lastProgressUnits = task.progressUnits;
+      }
+      if (task.loadgen) {
+        const w = task.loadgen.takeWindow();
+        s.latency = {
+          requests: w.requests,
+          p50Ns: w.p50Ns,
+          p95Ns: w.p95Ns,
+          p99Ns: w.p99Ns,
+          sloP99Ns: task.spec.sloP99Ns ?? 5_000_000,
+          offeredRps: w.offeredRps,
+          completedRps: w.completedRps,
+          queueLength: w.queueLength,
+        };
+      }
+      samples.push(s);
+    }
+    const echoes = this.echoes.splice(0, this.echoes.length);
+    return { timeNs: t, windowNs, tasks: samples, echoes, free: this.freePool() };
+  }
+
+  /** Memory, IO, resctrl monitoring and the /proc CPU fallback: every slowStatsPeriodNs. */
+  private readSlowStats(task: HostTask, t: number): void {
+    const procRoot = this.rt.paths.procRoot;
+    if (task.proc.exited) return;
+    const pids = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
+    const st = task.cgroup?.stats() ?? {};
+    if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;
+    else {
+      let rss = 0;
+      for (const p of pids) rss += readProcStatus(procRoot, p)?.rssBytes ?? 0;
+      task.rssBytes = rss;
+    }
+    if (st.ioBytes !== undefined) task.ioBytes = st.ioBytes;
+    else {
+      let io = 0;
+      for (const p of pids) io += readProcIoBytes(procRoot, p) ?? 0;
+      // Bytes of processes that exited are gone from /proc; keep the total monotone.
+      task.ioBytes = Math.max(task.ioBytes ?? 0, io);
+    }
+    if (task.cpuCounter < 0 && this.rt.perf.value(task.slot, 'taskClock') === undefined) {
+      let ticks = 0;
+      for (const p of pids) {
+        const s = readProcStat(procRoot, p);
+        if (s) ticks += s.userTicks + s.systemTicks;
+      }
+      task.cpuTimeNs = Math.max(task.cpuTimeNs, (ticks * 1e9) / USER_HZ);
+    }
+    if (this.rt.resctrl) {
+      const m = this.rt.resctrl.read(task.spec.id);
+      if (m.llcOccupancyBytes !== undefined) task.llcOccupancyBytes = m.llcOccupancyBytes;
+      if (m.mbmTotalBytes !== undefined) {
+        if (task.memTotalBytes !== undefined && task.lastMemSampleNs !== undefined && t > task.lastMemSampleNs) {
+          task.memBandwidthBytesPerSec = (Math.max(0, m.mbmTotalBytes - task.memTotalBytes) * 1e9) / (t - task.lastMemSampleNs);
+        }
+        task.memTotalBytes = m.mbmTotalBytes;
+        task.lastMemSampleNs = t;
+      }
+    }
+  }
+
+  private freePool(): Snapshot['free'] {
+    const used = new Set<number>();
+    let ways = 0;
+    for (const t of this.rt.tasks) {
+      if (t.proc.exited) continue;
+      for (const c of t.alloc.cores) used.add(c);
+      for (const c of t.reserved.cores) used.add(c);
+      ways |= t.alloc.cacheWayMask | t.reserved.cacheWayMask;
+    }
+    const cat = this.rt.resctrlInfo.cat;
+    return {
+      cores: this.rt.coreIds.filter((c) => !used.has(c)),
+      cacheWayMask: cat ? fullMask(cat.totalWays) & ~ways : 0,
+      bankColours: [],
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // apply
+  // -------------------------------------------------------------------------
+
+  apply(actions: Action[]): ApplyResult {
+    const applied: Action[] = [];
+    const refused: RefusedAction[] = [];
+    for (const a of actions) {
+      try {
+        if (this.closing) throw new Refusal('the platform is closing');
+        this.applyOne(a);
+        applied.push(a);
+      } catch (err) {
+        refused.push({ action: a, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return { applied, refused };
+  }
+
+  private task(id: string): HostTask {
+    const t = this.byId.get(id);
+    if (!t) throw new Refusal(`unknown task "${id}"`);
+    if (t.proc.exited) throw new Refusal(`task "${id}" has exited`);
+    return t;
+  }
+
+  private applyOne(a: Action): void {
+    const t = this.task(a.task);
+    switch (a.kind) {
+      case 'setCores':
+      case 'migrate':
+        return this.setCores(t, a.cores);
+      case 'setCacheWays':
+        return this.setCacheWays(t, a.mask);
+      case 'setMemBandwidth':
+        return this.setMemBandwidth(t, a.pct);
+      case 'setBankColours':
+        throw new Refusal('DRAM bank colours need page colouring, which a real host does not offer');
+      case 'setIoWeight':
+        return this.setIoWeight(t, a.weight);
+      case 'pause':
+        return this.setPaused(t, true);
+      case 'resume':
+        return this.setPaused(t, false);
+      case 'throttle':
+        return this.throttle(t, a.cpuPct);
+      case 'reserve':
+        return this.reserve(t, a.grant);
+      case 'release':
+        return this.release(t, a.grant);
+      case 'warm':
+        return this.warm(t, a.budgetNs);
+      case 'echo':
+        return this.echo(t, a.durationNs);
+    }
+  }
+
+  private ownersOf(cores: number[], except: HostTask): string[] {
+    const out: string[] = [];
+    for (const o of this.rt.tasks) {
+      if (o === except || o.proc.exited) continue;
+      if (cores.some((c) => o.reserved.cores.has(c))) out.push(o.spec.id);
+    }
+    return out;
+  }
+
+  private setCores(t: HostTask, cores: number[]): void {
+    const uniq = [...new Set(cores)].sort((a, b) => a - b);
+    if (uniq.length === 0) throw new Refusal('a task needs at least one core');
+    const bad = uniq.filter((c) => !this.rt.coreIds.includes(c));
+    if (bad.length) throw new Refusal(`core(s) ${bad.join(',')} are not available to this run (cores: ${this.rt.coreIds.join(',')})`);
+    const owners = this.ownersOf(uniq, t);
+    if (owners.length) throw new Refusal(`core(s) reserved by ${owners.join(', ')}`);
+    const k = this.rt.backend?.knobs().cpuset;
+    if (t.cgroup && k?.available) {
+      t.cgroup.setCpus(uniq);
+    } else if (this.rt.addon) {
+      this.setAffinityTree(t, uniq);
+    } else {
+      throw new Refusal(`cannot set cores: ${k?.reason ?? 'no cgroup cpuset'} and no native sched_setaffinity`);
+    }
+    // Cores taken up by the allocation leave this task's reservation.
+    for (const c of uniq) t.reserved.cores.delete(c);
+    t.alloc.cores = uniq;
+    // The quota is a share of the task's cores: keep the same share.
+    if (t.alloc.cpuQuotaPct < 100 && t.cgroup && this.rt.backend?.knobs().cpuQuota.available) t.cgroup.setCpuQuota(t.alloc.cpuQuotaPct, uniq.length);
+  }
+
+  private setAffinityTree(t: HostTask, cores: number[]): void {
+    const addon = this.rt.addon as UmbraNative;
+    const procRoot = this.rt.paths.procRoot;
+    for (const pid of processTree(procRoot, t.proc.pid)) {
+      for (const tid of threadIds(procRoot, pid)) {
+        const before = addon.getAffinity(tid);
+        if (!before.ok) continue;
+        this.rt.host.affinity(tid, before.cpus ?? [], () => {
+          const r = addon.setAffinity(tid, cores);
+          if (!r.ok && r.errno !== 3) throw new Refusal(`sched_setaffinity(${tid}) failed: ${r.error}`);
+        });
+      }
+    }
+  }
+
+  private catRules() {
+    const cat = this.rt.resctrlInfo.cat;
+    if (!cat) throw new Refusal(`cache ways: ${this.rt.resctrlInfo.catReason ?? this.rt.resctrlInfo.reason ?? 'resctrl CAT unavailable'}`);
+    return cat;
+  }
+
+  private tids(t: HostTask): number[] {
+    const procRoot = this.rt.paths.procRoot;
+    const pids = t.cgroup ? t.cgroup.pids() : processTree(procRoot, t.proc.pid);
+    return pids.flatMap((p) => threadIds(procRoot, p));
+  }
+
+  private setCacheWays(t: HostTask, mask: number): void {
+    const cat = this.catRules();
+    if (mask !== 0) {
+      const problem = catMaskProblem(mask, { totalWays: cat.totalWays, minWays: cat.minWays, sparseAllowed: cat.sparseAllowed });
+      if (problem) throw new Refusal(problem);
+      for (const o of this.rt.tasks) {
+        if (o !== t && !o.proc.exited && (o.reserved.cacheWayMask & mask) !== 0) throw new Refusal(`way(s) 0x${(o.reserved.cacheWayMask & mask).toString(16)} are reserved by ${o.spec.id}`);
+      }
+    }
+    (this.rt.resctrl as ResctrlGroups).setCacheMask(t.spec.id, mask, this.tids(t));
+    t.reserved.cacheWayMask &= ~mask;
+    t.alloc.cacheWayMask = mask;
+  }
+
+  private setMemBandwidth(t: HostTask, pct: number): void {
+    if (!this.rt.resctrlInfo.mba || !this.rt.resctrl) throw new Refusal(`memory bandwidth: ${this.rt.resctrlInfo.mbaReason ?? this.rt.resctrlInfo.reason ?? 'MBA unavailable'}`);
+    this.rt.resctrl.setMemBandwidthPct(t.spec.id, pct, this.tids(t));
+    t.alloc.memBandwidthPct = pct;
+  }
+
+  private setIoWeight(t: HostTask, weight: number): void {
+    const b = this.rt.backend;
+    const k = b?.knobs().ioWeight;
+    if (!b || !t.cgroup || !k?.available) throw new Refusal(`io weight: ${k?.reason ?? 'no cgroup backend'}`);
+    const r = b.ioWeightRange;
+    if (!(Number.isInteger(weight) && weight >= r.min && weight <= r.max)) throw new Refusal(`io weight must be an integer in [${r.min}, ${r.max}], got ${weight}`);
+    t.cgroup.setIoWeight(weight);
+    t.alloc.ioWeight = weight;
+  }
+
+  private setPaused(t: HostTask, paused: boolean): void {
+    const k = this.rt.backend?.knobs().freezer;
+    if (!t.cgroup || !k?.available) throw new Refusal(`pause/resume: ${k?.reason ?? 'no cgroup freezer'}`);
+    if (t.echoBusy) throw new Refusal('an echo probe of this task is running; retry after it ends');
+    t.cgroup.setFrozen(paused);
+    t.alloc.paused = paused;
+  }
+
+  private throttle(t: HostTask, cpuPct: number): void {
+    const k = this.rt.backend?.knobs().cpuQuota;
+    if (!t.cgroup || !k?.available) throw new Refusal(`throttle: ${k?.reason ?? 'no cgroup cpu controller'}`);
+    if (!(cpuPct > 0 && cpuPct <= 100)) throw new Refusal(`throttle cpuPct must be in (0, 100], got ${cpuPct}`);
+    if (t.echoBusy) throw new Refusal('an echo probe of this task is running; retry after it ends');
+    try {
+      t.cgroup.setCpuQuota(cpuPct, t.alloc.cores.length);
+    } catch (err) {
+      if (err instanceof RangeError) throw new Refusal(err.message);
+      throw err;
+    }
+    t.alloc.cpuQuotaPct = cpuPct;
+  }
+
+  private reserve(t: HostTask, g: ResourceGrant): void {
+    switch (g.resource) {
+      case 'cores': {
+        const free = new Set(this.freePool().cores);
+        const bad = g.cores.filter((c) => !free.has(c));
+        if (g.cores.length === 0) throw new Refusal('reserve of no cores');
+        if (bad.length) throw new Refusal(`core(s) ${bad.join(',')} are not free (allocated or reserved)`);
+        for (const c of g.cores) t.reserved.cores.add(c);
+        return;
+      }
+      case 'cacheWays': {
+        const cat = this.catRules();
+        const problem = catMaskProblem(g.mask, { totalWays: cat.totalWays, minWays: 1, sparseAllowed: true });
+        if (problem) throw new Refusal(problem);
+        const free = this.freePool().cacheWayMask;
+        if ((g.mask & ~free) !== 0) throw new Refusal(`way(s) 0x${(g.mask & ~free).toString(16)} are not free`);
+        t.reserved.cacheWayMask |= g.mask;
+        return;
+      }
+      case 'memBandwidthPct': {
+        if (!this.rt.resctrlInfo.mba) throw new Refusal(`memory bandwidth: ${this.rt.resctrlInfo.mbaReason ?? this.rt.resctrlInfo.reason}`);
+        const total = this.rt.tasks.reduce((s, o) => s + (o === t ? 0 : o.reserved.memBandwidthPct), 0);
+        if (!(g.pct > 0) || total + g.pct > 100) throw new Refusal(`cannot reserve ${g.pct}% bandwidth: ${100 - total}% is unreserved`);
+        t.reserved.memBandwidthPct = g.pct;
+        return;
+      }
+      case 'ioWeight': {
+        const k = this.rt.backend?.knobs().ioWeight;
+        if (!k?.available) throw new Refusal(`io weight: ${k?.reason ?? 'no cgroup backend'}`);
+        t.reserved.ioWeight = g.weight;
+        return;
+      }
+      case 'bankColours':
+        throw new Refusal('DRAM bank colours need page colouring, which a real host does not offer');
+    }
+  }
+
+  private release(t: HostTask, g: ResourceGrant): void {
+    switch (g.resource) {
+      case 'cores': {
+        const fromReserve = g.cores.filter((c) => t.reserved.cores.has(c));
+        for (const c of fromReserve) t.reserved.cores.delete(c);
+        const fromAlloc = g.cores.filter((c) => !fromReserve.includes(c));
+        if (fromAlloc.length === 0) return;
+        const notHeld = fromAlloc.filter((c) => !t.alloc.cores.includes(c));
+        if (notHeld.length) throw new Refusal(`task does not hold core(s) ${notHeld.join(',')}`);
+        const left = t.alloc.cores.filter((c) => !fromAlloc.includes(c));
+        if (left.length === 0) throw new Refusal('releasing these cores would leave the task with none');
+        return this.setCores(t, left);
+      }
+      case 'cacheWays': {
+        const fromReserve = t.reserved.cacheWayMask & g.mask;
+        t.reserved.cacheWayMask &= ~g.mask;
+        const rest = g.mask & ~fromReserve;
+        if (rest === 0) return;
+        if ((t.alloc.cacheWayMask & rest) !== rest) throw new Refusal(`task does not hold way(s) 0x${rest.toString(16)}`);
+        return this.setCacheWays(t, t.alloc.cacheWayMask & ~rest);
+      }
+      case 'memBandwidthPct':
+        if (t.reserved.memBandwidthPct > 0) {
+          t.reserved.memBandwidthPct = 0;
+          return;
+        }
+        return this.setMemBandwidth(t, 100);
+      case 'ioWeight':
+        if (t.reserved.ioWeight > 0) {
+          t.reserved.ioWeight = 0;
+          return;
+        }
+        return this.setIoWeight(t, this.rt.backend?.ioWeightRange.default ?? 100);
+      case 'bankColours':
+        throw new Refusal('DRAM bank colours need page colouring, which a real host does not offer');
+    }
+  }
+
+  /** Run background work (warm-up, echo) and remember it so close() can wait for it. */
+  private background(p: Promise<unknown>): void {
+    const q = p.catch((err: unknown) => {
+      this.backgroundErrors.push(err instanceof Error ? err.message : String(err));
+    });
+    this.inflight.add(q);
+    void q.finally(() => this.inflight.delete(q));
+  }
+
+  private warm(t: HostTask, budgetNs: number): void {
+    if (!(budgetNs > 0)) throw new Refusal(`warm budgetNs must be > 0, got ${budgetNs}`);
+    const addon = this.rt.addon;
+    if (!t.loadgen && !addon) throw new Refusal('warm needs a service warmer (first-class redis) or the native addon (process_madvise)');
+    if (t.loadgen) this.background(t.loadgen.warm(budgetNs));
+    if (addon) {
+      // Ask the kernel to bring the task's private writable memory in
+      // (swap-in / readahead) ahead of use. Refused by old kernels: not fatal.
+      const ranges: number[] = [];
+      for (const m of readProcMaps(this.rt.paths.procRoot, t.proc.pid)) {
+        if (m.perms.startsWith('rw') && (m.path === '' || m.path === '[heap]')) ranges.push(m.start, m.end - m.start);
+      }
+      if (ranges.length) {
+        const r = addon.processMadvise(t.proc.pid, Float64Array.from(ranges), addon.MADV_WILLNEED);
+        if (!r.ok && !t.loadgen) throw new Refusal(`process_madvise(MADV_WILLNEED) failed: ${r.error}`);
+      }
+    }
+  }
+
+  private echo(t: HostTask, durationNs: number): void {
+    if (!(durationNs > 0 && durationNs <= this.rt.maxEchoNs)) throw new Refusal(`echo durationNs must be in (0, ${this.rt.maxEchoNs}]`);
+    if (t.echoBusy) throw new Refusal('an echo probe of this task is already running');
+    t.echoBusy = true;
+    const requestedAtNs = this.now();
+    this.background(this.runEcho(t, durationNs, requestedAtNs).finally(() => {
+      t.echoBusy = false;
+    }));
+  }
+
+  /**
+   * A bounded probe burst. First-class service: extra open-loop requests at
+   * twice the offered rate. Second-class task: let it run unconstrained (thawed,
+   * unthrottled) for the burst, then put its allocation back. Either way the
+   * CPU it used and what it achieved are measured and delivered as an EchoResult.
+   */
+  private async runEcho(t: HostTask, durationNs: number, requestedAtNs: number): Promise<void> {
+    const cpu0 = this.readTaskCpuNs(t);
+    const start = this.now();
+    const measured: EchoResult['measured'] = {};
+    if (t.loadgen) {
+      const rate = Math.max(500, 2 * (t.spec.workload.kind === 'redis' && t.spec.workload.arrivals.kind === 'poisson' ? t.spec.workload.arrivals.ratePerSec : 1000));
+      const r = await t.loadgen.burst(durationNs, rate, rngFor(this.rt.seed, `echo/${t.spec.id}/${requestedAtNs}`));
+      measured.rps = r.completedRps;
+    } else {
+      const wasPaused = t.alloc.paused;
+      const wasThrottled = t.alloc.cpuQuotaPct < 100;
+      try {
+        if (wasPaused) t.cgroup?.setFrozen(false);
+        if (wasThrottled) t.cgroup?.setCpuQuota(100, t.alloc.cores.length);
+        await sleep(durationNs / 1e6);
+      } finally {
+        // Re-apply whatever the allocation is now (the policy may have changed it meanwhile).
+        if (!t.proc.exited) {
+          if (t.alloc.paused) t.cgroup?.setFrozen(true);
+          if (t.alloc.cpuQuotaPct < 100) t.cgroup?.setCpuQuota(t.alloc.cpuQuotaPct, t.alloc.cores.length);
+        }
+      }
+    }
+    const elapsed = Math.max(1, this.now() - start);
+    const cpu1 = this.readTaskCpuNs(t);
+    const costCpuNs = Math.max(0, cpu1 - cpu0);
+    measured.cpu = costCpuNs / elapsed;
+    this.echoes.push({ task: t.spec.id, requestedAtNs, durationNs: elapsed, measured, costCpuNs });
+  }
+
+  private readTaskCpuNs(t: HostTask): number {
+    const c = t.cgroup?.stats().cpuUsageNs;
+    if (c !== undefined && Number.isFinite(c)) return c;
+    this.rt.perf.readAll();
+    return this.rt.perf.value(t.slot, 'taskClock') ?? t.cpuTimeNs;
+  }
+
+  // -------------------------------------------------------------------------
+  // advance / close
+  // -------------------------------------------------------------------------
+
+  async advance(untilNs: number): Promise<void> {
+    const waitNs = untilNs - this.now();
+    if (waitNs > 0) await sleep(waitNs / 1e6);
+  }
+
+  /**
+   * Stop everything and undo every change: stop load generators, wait for
+   * warm-ups and echoes, close counters, then restore the journal (thaw, stop
+   * processes, remove groups). Safe to call more than once.
+   */
+  close(): Promise<RestoreReport> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<RestoreReport> {
+    for (const t of this.rt.tasks) await t.loadgen?.stop();
+    await Promise.race([Promise.all([...this.inflight]), sleep(1000)]);
+    for (const fd of this.cpuFds) this.rt.fs.closeCounter(fd);
+    this.rt.perf.close();
+    const report = this.restoreNow();
+    // Let node reap the children it started.
+    await Promise.race([Promise.all(this.rt.tasks.map((t) => t.proc.exit)), sleep(2000)]);
+    return report;
+  }
+
+  /** Synchronous restore (also what the exit/signal hooks call). */
+  restoreNow(): RestoreReport {
+    const addon = this.rt.addon;
+    const report = this.rt.journal.restore({
+      fs: this.rt.fs,
+      procRoot: this.rt.paths.procRoot,
+      killGraceMs: this.rt.killGraceMs,
+      setAffinity: addon ? (tid, cpus) => addon.setAffinity(tid, cpus).ok : undefined,
+    });
+    this.rt.onClosed();
+    return report;
+  }
+}

@@ -1,0 +1,41 @@
+// The runner's state for one task: its process, groups, the allocation as
+// applied, reservations, and the previous counter values observe() diffs against.
+import type { Allocation } from '../policies/platform.js';
+import type { TaskCgroup } from './cgroup/cgroup-backend.js';
+import type { HostTaskSpec } from './host-task-spec.js';
+import type { ManagedProcess } from './process/process-manager.js';
+import type { OpenLoopLoadGenerator } from './workloads/redis-load-generator.js';
+
+export interface Reservation {
+  cores: Set<number>;
+  cacheWayMask: number;
+  memBandwidthPct: number;
+  ioWeight: number;
+}
+
+export interface HostTask {
+  spec: HostTaskSpec;
+  /** Index used by the perf counter set. */
+  slot: number;
+  proc: ManagedProcess;
+  cgroup: TaskCgroup | null;
+  /** What started it ("redis-server", "stress-ng", "builtin microbench", "command"). */
+  implementation: string;
+  alloc: Allocation;
+  reserved: Reservation;
+  loadgen: OpenLoopLoadGenerator | null;
+  reportsProgress: boolean;
+  progressUnits: number;
+  lastProgressUnits: number;
+  /** Index into the batched cgroup CPU counter reads, or -1. */
+  cpuCounter: number;
+  cpuTimeNs: number;
+  lastCpuTimeNs: number;
+  rssBytes?: number;
+  ioBytes?: number;
+  llcOccupancyBytes?: number;
+  memTotalBytes?: number;
+  memBandwidthBytesPerSec?: number;
+  lastMemSampleNs?: number;
+  echoBusy: boolean;
+}
