@@ -31,7 +31,7 @@ export interface BlendOptions {
   share: number;
 }
 
-export const BLEND_DEFAULTS: BlendOptions = { memorySteps: 40, eta: 6, share: 0.02 };
+export const BLEND_DEFAULTS: BlendOptions = { memorySteps: 40, eta: 20, share: 0.02 };
 
 class HorizonWeights {
   /** Member forecasts of the last k steps: ring of k rows of M values. */

@@ -17,7 +17,8 @@ export interface HoltWintersOptions {
   seasonSteps?: number;
 }
 
-export const HOLT_WINTERS_DEFAULTS: HoltWintersOptions = { alpha: 0.5, beta: 0.02, gamma: 0.15, phi: 0.9 };
+/** Gains of the error-correction form; gamma <= 1 - alpha keeps the seasonal recursion stable. */
+export const HOLT_WINTERS_DEFAULTS: HoltWintersOptions = { alpha: 0.5, beta: 0.01, gamma: 0.1, phi: 0.9 };
 
 export class HoltWintersModel implements StepModel {
   private readonly o: HoltWintersOptions;
@@ -55,14 +56,18 @@ export class HoltWintersModel implements StepModel {
       this.level = value;
       return;
     }
+    // Error-correction form of ETS(A,Ad,A) (Hyndman et al. 2008): every
+    // component moves by its gain times the one-step error. Unlike the
+    // textbook recursions (seasonal index against the new level), this one
+    // has no slowly decaying oscillation for a reactive alpha.
     const { alpha, beta, gamma, phi } = this.o;
     const s = this.m > 0 ? this.season[this.phase] : 0;
-    const prevLevel = this.level;
-    const damped = prevLevel + phi * this.trend;
-    this.level = alpha * (value - s) + (1 - alpha) * damped;
-    this.trend = beta * (this.level - prevLevel) + (1 - beta) * phi * this.trend;
+    const damped = phi * this.trend;
+    const e = value - (this.level + damped + s);
+    this.level += damped + alpha * e;
+    this.trend = damped + beta * e;
     if (this.m > 0) {
-      this.season[this.phase] = gamma * (value - this.level) + (1 - gamma) * s;
+      this.season[this.phase] = s + gamma * e;
       this.phase = this.phase + 1 === this.m ? 0 : this.phase + 1;
     }
   }
