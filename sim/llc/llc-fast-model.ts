@@ -1,0 +1,149 @@
+// Fast-mode LLC: per-task miss ratios and occupancy from cache profiles, without
+// replaying accesses.
+//
+// Tasks that may fill the same ways share them by the natural partition of
+// LRU: every line lives, after its last use, for a common eviction time T, so a
+// task holds the footprint it makes within T; T is where the footprints fill the
+// capacity (sum_i fp_i(lambda_i T) = C). CAT masks add capacity constraints: the
+// tasks confined to a mask M cannot hold more than |M| ways. These are solved
+// by water-filling (raise T for everyone; when the tasks inside some mask fill
+// it, freeze them there and go on with the rest), which is exact for nested or
+// disjoint masks; partially overlapping masks get the per-mask constraints only.
+// Each task's miss ratio is its stack-distance curve at the ways it holds.
+import { missRatioAt, occupancyAtMean, reuseMissAtMean, type CacheProfile } from './cache-profile.js';
+
+export interface LlcFastTask {
+  profile: CacheProfile;
+  /** LLC accesses per second (whole cache). */
+  accessesPerSec: number;
+  /** Ways the task may fill (bit i = way i). */
+  mask: number;
+}
+
+export interface LlcFastResult {
+  /** Steady-state lines per set each task holds. */
+  occupancyWays: number[];
+  /** Steady-state miss ratio per task. */
+  missRatio: number[];
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** T such that sum of footprints equals capacity (Infinity when everything fits). */
+function solveEvictionTime(tasks: LlcFastTask[], idx: number[], capacityWays: number): number {
+  const rate = idx.map((i) => tasks[i].accessesPerSec / tasks[i].profile.sets);
+  const total = (t: number) => {
+    let s = 0;
+    for (let j = 0; j < idx.length; j++) s += occupancyAtMean(tasks[idx[j]].profile, rate[j] * t);
+    return s;
+  };
+  if (capacityWays <= 0) return 0;
+  let hi = 1;
+  // grow until the footprints overflow capacity (or clearly never will)
+  let guard = 0;
+  while (total(hi) < capacityWays) {
+    hi *= 8;
+    if (++guard > 40) return Infinity;
+  }
+  let lo = hi / 8;
+  guard = 0;
+  while (total(lo) > capacityWays && guard++ < 80) lo /= 8;
+  for (let it = 0; it < 50; it++) {
+    const mid = Math.sqrt(lo * hi);
+    if (total(mid) < capacityWays) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
+}
+
+function occupancyAt(task: LlcFastTask, t: number): number {
+  if (t === Infinity) return task.profile.linesPerSet;
+  return occupancyAtMean(task.profile, (task.accessesPerSec / task.profile.sets) * t);
+}
+
+export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[]): LlcFastResult {
+  const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
+  const masks = tasks.map((t) => (t.mask === 0 ? full : t.mask & full));
+  const occ = new Array<number>(tasks.length).fill(0);
+  const evictionTime = new Array<number>(tasks.length).fill(0);
+  const fixed = new Array<boolean>(tasks.length).fill(false);
+  for (let i = 0; i < tasks.length; i++) {
+    if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
+  }
+  const distinctMasks = [...new Set(masks)].sort((a, b) => popcount(a) - popcount(b));
+  const union = masks.reduce((u, m) => u | m, 0);
+
+  for (let round = 0; round <= distinctMasks.length + 1; round++) {
+    const free = tasks.map((_, i) => i).filter((i) => !fixed[i]);
+    if (free.length === 0) break;
+    const fixedOccIn = (m: number) => {
+      let s = 0;
+      for (let i = 0; i < tasks.length; i++) if (fixed[i] && (masks[i] & ~m) === 0) s += occ[i];
+      return s;
+    };
+    const tRoot = solveEvictionTime(tasks, free, popcount(union) - fixedOccIn(union));
+    // the mask whose confined tasks fill it first (smallest eviction time), if before the global one
+    let bestT = tRoot;
+    let bestMask = 0;
+    let bestIdx: number[] = [];
+    for (const m of distinctMasks) {
+      if (m === union) continue;
+      const inside = free.filter((i) => (masks[i] & ~m) === 0);
+      if (inside.length === 0) continue;
+      const t = solveEvictionTime(tasks, inside, popcount(m) - fixedOccIn(m));
+      if (t < bestT) {
+        bestT = t;
+        bestMask = m;
+        bestIdx = inside;
+      }
+    }
+    if (bestMask === 0) {
+      for (const i of free) {
+        occ[i] = Math.min(occupancyAt(tasks[i], tRoot), popcount(masks[i]));
+        evictionTime[i] = tRoot;
+        fixed[i] = true;
+      }
+      break;
+    }
+    for (const i of bestIdx) {
+      occ[i] = Math.min(occupancyAt(tasks[i], bestT), popcount(masks[i]));
+      evictionTime[i] = bestT;
+      fixed[i] = true;
+    }
+  }
+  return {
+    occupancyWays: occ,
+    missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], evictionTime[i])),
+  };
+}
+
+/**
+ * A task whose lines do not all fit misses as its stack-distance curve says at
+ * the ways it holds (the curve is exact for LRU when the task holds whole ways,
+ * and stays close when it shares them). That curve says nothing useful below
+ * one way per set, nor for a task whose whole working set fits within the
+ * eviction time (it holds fewer lines than it could use): such a task misses
+ * exactly on reuses that take longer than the eviction time. The weight moves
+ * from the first answer to the second as occupancy falls below 1.5 ways or
+ * rises above 80% of the working set.
+ */
+function missRatioOf(task: LlcFastTask, occupancyWays: number, evictionTimeSec: number): number {
+  if (!(task.accessesPerSec > 0)) return 0;
+  const p = task.profile;
+  const saturation = p.linesPerSet > 0 ? occupancyWays / p.linesPerSet : 1;
+  const wSaturated = clamp01((saturation - 0.8) / 0.15);
+  const wSparse = clamp01((1.5 - occupancyWays) / 0.5);
+  const w = Math.max(wSaturated, wSparse);
+  const n = evictionTimeSec === Infinity ? Infinity : (task.accessesPerSec / p.sets) * evictionTimeSec;
+  const byReuse = w > 0 ? reuseMissAtMean(p, n) : 0;
+  const byCurve = w < 1 ? missRatioAt(p, occupancyWays) : 0;
+  return byCurve * (1 - w) + byReuse * w;
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
