@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../../util/errors.js';
 import type { CliCommand } from './command.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../util/paths.js';
 
 import { nativeCommand } from './commands/native.js';
 import { probeCommand } from './commands/probe.js';
@@ -14,6 +16,7 @@ import { cacheSimCommand } from './commands/cache-sim.js';
 import { forecastCommand } from './commands/forecast.js';
 import { forecastTableCommand } from './commands/forecast-table.js';
 import { trainLstmCommand } from './commands/train-lstm.js';
+import { llcValidateCommand } from './commands/llc-validate.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
@@ -25,10 +28,11 @@ const COMMANDS: CliCommand[] = [
   forecastCommand,
   forecastTableCommand,
   trainLstmCommand,
+  llcValidateCommand,
 ];
 
 export function umbraVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
