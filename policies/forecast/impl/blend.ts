@@ -71,6 +71,8 @@ export class BlendModel implements StepModel {
 
   track(k: number): void {
     if (this.horizons.has(k)) return;
+    // Members that learn per horizon (the LSTM's output layer) learn this one too.
+    for (const mem of this.members) mem.model.track?.(k);
     const h = new HorizonWeights(k, this.m);
     this.horizons.set(k, h);
     this.store(h);

@@ -3,10 +3,13 @@
 // incremental step per update in plain JavaScript (lstm/cell.ts: no tfjs on the
 // per-tick path), and fine-tuned online on the task it watches.
 //
-// Fine-tuning: only the output layer, per asked horizon k, by normalised least
-// mean squares on a clipped (Huber-style) error: when y_{t+k} arrives, the
-// head for k moves toward the scaled change it should have predicted from the
-// hidden state h_t it had then. O(units) per horizon per step. The recurrent
+// Fine-tuning: only the output layer, per asked horizon k, by a normalised
+// sign-error LMS step (the stochastic gradient of the absolute error, the loss
+// the network was trained on and MASE scores): when y_{t+k} arrives, the head
+// for k moves toward the scaled change it should have predicted from the
+// hidden state h_t it had then. O(units) per horizon per step. On the shipped
+// series this beat a squared-error (NLMS) update and no fine-tuning at H=1,
+// and tied at H=5. The recurrent
 // weights stay as pre-trained: they hold what the population taught.
 import type { StepModel } from '../forecaster.js';
 import { LstmCell, denseOut } from '../lstm/cell.js';
@@ -78,7 +81,7 @@ export class LstmModel implements StepModel {
           norm += h * h;
         }
         const e = target - pred;
-        const step = (this.o.fineTuneRate * Math.max(-1, Math.min(1, e))) / norm;
+        const step = (this.o.fineTuneRate * Math.sign(e)) / norm;
         for (let i = 0; i < u; i++) w[i] += step * this.past[at + i];
         w[u] += step;
       }
