@@ -96,6 +96,8 @@ export function restoreChanges(changes: JournalChange[], deps: RestoreDeps): Res
     if (c.kind !== 'cgroup') continue;
     for (const pid of groupPids(fs, c.path, 'cgroup')) if (!targets.has(pid)) targets.set(pid, readProcStat(procRoot, pid)?.startTicks);
   }
+  // Whatever a journal says, the restoring process never signals itself or its parent.
+  for (const self of [process.pid, process.ppid, -process.pid]) targets.delete(self);
   const alive = () => [...targets.entries()].filter(([pid, start]) => pid > 0 && isAlive(procRoot, pid, start)).map(([pid]) => pid);
   const signalAll = (sig: NodeJS.Signals) => {
     for (const [pid] of targets) {
