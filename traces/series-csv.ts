@@ -37,7 +37,7 @@ export async function loadSeriesCsv(path: string, opts: LoadSeriesOptions = {}):
   if (!isFile) throw new InputError('not a regular file', path);
 
   const parser = createReadStream(path).pipe(
-    parse({ info: true, skip_empty_lines: true, trim: true, comment: '#', relax_column_count: false }),
+    parse({ info: true, bom: true, skip_empty_lines: true, trim: true, comment: '#', relax_column_count: false }),
   );
 
   let header: string[] | null = null;
