@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { InputError } from '../../util/errors.js';
 import { parseBytes } from '../../util/units.js';
 import { describeZodError } from '../../util/zod-errors.js';
+import { DRAM_PRESETS, parseDramConfig, type DramConfig } from '../dram/dram-config.js';
 
 const bytes = (what: string) =>
   z.preprocess((v) => {
@@ -40,14 +41,8 @@ export const machineDescriptionSchema = z
       })
       .strict()
       .default({ sizeBytes: 32 * 1024 * 1024, ways: 16, lineBytes: 64, hitLatencyCycles: 40, minWaysPerMask: 1 }),
-    dram: z
-      .object({
-        preset: z.string().default('DDR4_3200_8Gb_x8'),
-        channels: posInt('DRAM channels').max(16).default(2),
-        ranks: posInt('DRAM ranks per channel').max(8).default(2),
-      })
-      .passthrough()
-      .default({ preset: 'DDR4_3200_8Gb_x8', channels: 2, ranks: 2 }),
+    /** A DRAM preset name plus any field of sim/dram's DramConfig to override (checked by parseDramConfig). */
+    dram: z.record(z.string(), z.unknown()).default({}),
     memory: z
       .object({
         capacityBytes: bytes('memory capacity').default(64 * 1024 ** 3),
@@ -84,13 +79,22 @@ export const machineDescriptionSchema = z
     }
   });
 
-export type MachineDescription = z.infer<typeof machineDescriptionSchema>;
+export type MachineDescription = Omit<z.infer<typeof machineDescriptionSchema>, 'dram'> & { dram: DramConfig };
+
+/** The machine's DRAM unless stated: DDR4-3200 8 Gb x8, two channels of two ranks. */
+export const DEFAULT_DRAM_PRESET = 'ddr4-3200-8gb-x8-2ch';
 
 /** Validate a parsed description; `where` names its file for error messages. */
 export function parseMachineDescription(raw: unknown, where = 'machine description'): MachineDescription {
   const res = machineDescriptionSchema.safeParse(raw ?? {});
   if (!res.success) throw new InputError(describeZodError(res.error), where);
-  return res.data;
+  const { preset, ...overrides } = res.data.dram as { preset?: unknown } & Record<string, unknown>;
+  const presetName = preset === undefined ? DEFAULT_DRAM_PRESET : preset;
+  if (typeof presetName !== 'string' || !(presetName in DRAM_PRESETS)) {
+    throw new InputError(`field "dram.preset": unknown DRAM preset ${JSON.stringify(presetName)}; expected one of ${Object.keys(DRAM_PRESETS).join(', ')}`, where);
+  }
+  const dram = parseDramConfig(overrides, `${where}: field "dram`, DRAM_PRESETS[presetName]);
+  return { ...res.data, dram };
 }
 
 export function defaultMachine(): MachineDescription {

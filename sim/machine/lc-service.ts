@@ -1,0 +1,205 @@
+// A first-class (latency-critical) service as a request queue.
+//
+// Requests arrive open-loop (Poisson at the profile's current rate; a rate
+// change restarts the exponential gap, which is exact because it is
+// memoryless). Each carries a lognormal number of instructions. One worker
+// thread per granted core takes requests from a central FCFS queue; a request's
+// service time is its instructions divided by the speed of the core it runs on
+// (frequency x the share of the core the thread gets / the service's CPI under
+// current contention). Latency runs from arrival (intended send time) to
+// completion, so queueing is never hidden. Requests beyond `maxQueue` waiting
+// are rejected and count as infinitely late.
+import type { Rng } from '../../util/rng.js';
+import type { DemandProfile } from '../workloads/demand-profile.js';
+
+export interface LcServiceOptions {
+  rpsProfile: DemandProfile;
+  instrPerRequest: number;
+  requestCv: number;
+  sloP99Ns: number;
+  arrivalsRng: Rng;
+  serviceRng: Rng;
+  maxQueue?: number;
+}
+
+interface Server {
+  coreId: number;
+  /** Instructions per ns this worker executes now. */
+  speed: number;
+  /** When the worker is done with its current request. */
+  freeAtNs: number;
+  /** When the worker became usable (cold start of a newly granted core). */
+  readyAtNs: number;
+}
+
+export interface LcWindowStats {
+  requests: number;
+  rejected: number;
+  p50Ns: number;
+  p95Ns: number;
+  p99Ns: number;
+  offeredRps: number;
+  completedRps: number;
+  queueLength: number;
+  /** Fraction of the workers' time spent serving, over the window. */
+  utilisation: number;
+  instructions: number;
+}
+
+export class LcService {
+  private servers: Server[] = [];
+  private nextArrivalNs: number;
+  private readonly sigma: number;
+  private readonly maxQueue: number;
+  /** Start times of accepted requests, FCFS so non-decreasing; [queueHead, length) may still be waiting. */
+  private starts: number[] = [];
+  private queueHead = 0;
+  // window accumulators
+  private latencies: number[] = [];
+  private windowArrivals = 0;
+  private windowRejected = 0;
+  private windowCompleted = 0;
+  private windowBusyNs = 0;
+  private windowInstructions = 0;
+  private lastUtilisation = 0;
+  private completions: number[] = []; // completion times not yet reached, for completedRps
+
+  constructor(private readonly o: LcServiceOptions) {
+    this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
+    this.maxQueue = o.maxQueue ?? 20_000;
+    this.nextArrivalNs = this.drawArrival(0);
+  }
+
+  get sloP99Ns(): number {
+    return this.o.sloP99Ns;
+  }
+
+  /** Worker cores and when each becomes usable; keeps the state of workers that stay. */
+  setServers(cores: { coreId: number; readyAtNs: number }[]): void {
+    const old = new Map(this.servers.map((s) => [s.coreId, s]));
+    this.servers = cores.map((c) => {
+      const prev = old.get(c.coreId);
+      return prev ? prev : { coreId: c.coreId, speed: 0, freeAtNs: c.readyAtNs, readyAtNs: c.readyAtNs };
+    });
+  }
+
+  serverCores(): number[] {
+    return this.servers.map((s) => s.coreId);
+  }
+
+  /** Instructions per ns per worker core, after a contention solve. */
+  setSpeeds(speedOf: (coreId: number) => number): void {
+    for (const s of this.servers) s.speed = speedOf(s.coreId);
+  }
+
+  /** Mean number of busy workers over the last window (how much CPU the service used). */
+  get recentUtilisation(): number {
+    return this.lastUtilisation;
+  }
+
+  private drawArrival(fromNs: number): number {
+    let t = fromNs;
+    for (;;) {
+      const rate = this.o.rpsProfile.valueAt(t);
+      const change = this.o.rpsProfile.nextChangeNs(t);
+      if (rate > 0) {
+        const gap = this.o.arrivalsRng.exp(1e9 / rate);
+        if (t + gap < change) return Math.ceil(t + gap);
+      }
+      if (change === Infinity) return Infinity;
+      t = change;
+    }
+  }
+
+  private drawInstructions(): number {
+    const z = this.o.serviceRng.normal();
+    return this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
+  }
+
+  /** Serve every arrival up to and including tNs. */
+  runUntil(tNs: number): void {
+    const servers = this.servers;
+    while (this.nextArrivalNs <= tNs) {
+      const arrival = this.nextArrivalNs;
+      this.nextArrivalNs = this.drawArrival(arrival);
+      this.windowArrivals++;
+      const instr = this.drawInstructions();
+      // drop started requests from the waiting list
+      while (this.queueHead < this.starts.length && this.starts[this.queueHead] <= arrival) this.queueHead++;
+      const waiting = this.starts.length - this.queueHead;
+      let best = -1;
+      let bestStart = Infinity;
+      for (let i = 0; i < servers.length; i++) {
+        const s = servers[i];
+        if (!(s.speed > 0)) continue;
+        const start = Math.max(s.freeAtNs, s.readyAtNs);
+        if (start < bestStart || (start === bestStart && best >= 0 && s.speed > servers[best].speed)) {
+          bestStart = start;
+          best = i;
+        }
+      }
+      if (best < 0 || waiting >= this.maxQueue) {
+        this.windowRejected++;
+        this.latencies.push(Infinity);
+        continue;
+      }
+      const s = servers[best];
+      const start = Math.max(arrival, bestStart);
+      const serviceNs = instr / s.speed;
+      const done = start + serviceNs;
+      s.freeAtNs = done;
+      this.starts.push(start);
+      this.latencies.push(done - arrival);
+      this.windowBusyNs += serviceNs;
+      this.windowInstructions += instr;
+      this.completions.push(done);
+    }
+    if (this.queueHead > 4096 && this.queueHead * 2 > this.starts.length) {
+      this.starts = this.starts.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Close the observation window ending at nowNs (everything up to nowNs must have been run). */
+  takeWindow(nowNs: number, windowNs: number): LcWindowStats {
+    while (this.queueHead < this.starts.length && this.starts[this.queueHead] <= nowNs) this.queueHead++;
+    const lat = Float64Array.from(this.latencies).sort();
+    const n = lat.length;
+    const pct = (q: number) => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(q * n) - 1)]);
+    let completed = 0;
+    const pending: number[] = [];
+    for (const c of this.completions) {
+      if (c <= nowNs) completed++;
+      else pending.push(c);
+    }
+    this.completions = pending;
+    const workers = Math.max(1, this.servers.length);
+    const util = windowNs > 0 ? Math.min(1, this.windowBusyNs / (workers * windowNs)) : 0;
+    const stats: LcWindowStats = {
+      requests: n,
+      rejected: this.windowRejected,
+      p50Ns: pct(0.5),
+      p95Ns: pct(0.95),
+      p99Ns: pct(0.99),
+      offeredRps: windowNs > 0 ? (this.windowArrivals * 1e9) / windowNs : 0,
+      completedRps: windowNs > 0 ? ((completed + this.windowCompleted) * 1e9) / windowNs : 0,
+      queueLength: this.starts.length - this.queueHead,
+      utilisation: util,
+      instructions: this.windowInstructions,
+    };
+    this.lastUtilisation = util * workers;
+    this.latencies = [];
+    this.windowArrivals = 0;
+    this.windowRejected = 0;
+    this.windowCompleted = 0;
+    this.windowBusyNs = 0;
+    this.windowInstructions = 0;
+    return stats;
+  }
+
+  /** Busy workers expected from the offered load now (used before any window has been seen). */
+  offeredWorkers(tNs: number, cpi: number, freqGHz: number): number {
+    const rps = this.o.rpsProfile.valueAt(tNs);
+    return (rps * this.o.instrPerRequest * cpi) / (freqGHz * 1e9);
+  }
+}
