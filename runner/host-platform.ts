@@ -38,6 +38,8 @@ export interface HostRuntime {
   journal: Journal;
   host: JournaledHost;
   backend: CgroupBackend | null;
+  /** Why there is no cgroup backend (null when there is one). */
+  cgroupReason: string | null;
   resctrlInfo: ResctrlInfo;
   resctrl: ResctrlGroups | null;
   perf: PerfCounters;
@@ -285,6 +287,10 @@ export class HostPlatform implements Platform {
     }
   }
 
+  private noCgroup(): string {
+    return this.rt.cgroupReason ?? 'no cgroup backend';
+  }
+
   private ownersOf(cores: number[], except: HostTask): string[] {
     const out: string[] = [];
     for (const o of this.rt.tasks) {
@@ -307,7 +313,7 @@ export class HostPlatform implements Platform {
     } else if (this.rt.addon) {
       this.setAffinityTree(t, uniq);
     } else {
-      throw new Refusal(`cannot set cores: ${k?.reason ?? 'no cgroup cpuset'} and no native sched_setaffinity`);
+      throw new Refusal(`cannot set cores: ${k?.reason ?? this.noCgroup()} and no native sched_setaffinity`);
     }
     // Cores taken up by the allocation leave this task's reservation.
     for (const c of uniq) t.reserved.cores.delete(c);
@@ -366,7 +372,7 @@ export class HostPlatform implements Platform {
   private setIoWeight(t: HostTask, weight: number): void {
     const b = this.rt.backend;
     const k = b?.knobs().ioWeight;
-    if (!b || !t.cgroup || !k?.available) throw new Refusal(`io weight: ${k?.reason ?? 'no cgroup backend'}`);
+    if (!b || !t.cgroup || !k?.available) throw new Refusal(`io weight: ${k?.reason ?? this.noCgroup()}`);
     const r = b.ioWeightRange;
     if (!(Number.isInteger(weight) && weight >= r.min && weight <= r.max)) throw new Refusal(`io weight must be an integer in [${r.min}, ${r.max}], got ${weight}`);
     t.cgroup.setIoWeight(weight);
@@ -375,7 +381,7 @@ export class HostPlatform implements Platform {
 
   private setPaused(t: HostTask, paused: boolean): void {
     const k = this.rt.backend?.knobs().freezer;
-    if (!t.cgroup || !k?.available) throw new Refusal(`pause/resume: ${k?.reason ?? 'no cgroup freezer'}`);
+    if (!t.cgroup || !k?.available) throw new Refusal(`pause/resume: ${k?.reason ?? this.noCgroup()}`);
     if (t.echoBusy) throw new Refusal('an echo probe of this task is running; retry after it ends');
     t.cgroup.setFrozen(paused);
     t.alloc.paused = paused;
@@ -383,7 +389,7 @@ export class HostPlatform implements Platform {
 
   private throttle(t: HostTask, cpuPct: number): void {
     const k = this.rt.backend?.knobs().cpuQuota;
-    if (!t.cgroup || !k?.available) throw new Refusal(`throttle: ${k?.reason ?? 'no cgroup cpu controller'}`);
+    if (!t.cgroup || !k?.available) throw new Refusal(`throttle: ${k?.reason ?? this.noCgroup()}`);
     if (!(cpuPct > 0 && cpuPct <= 100)) throw new Refusal(`throttle cpuPct must be in (0, 100], got ${cpuPct}`);
     if (t.echoBusy) throw new Refusal('an echo probe of this task is running; retry after it ends');
     try {
@@ -423,7 +429,7 @@ export class HostPlatform implements Platform {
       }
       case 'ioWeight': {
         const k = this.rt.backend?.knobs().ioWeight;
-        if (!k?.available) throw new Refusal(`io weight: ${k?.reason ?? 'no cgroup backend'}`);
+        if (!k?.available) throw new Refusal(`io weight: ${k?.reason ?? this.noCgroup()}`);
         t.reserved.ioWeight = g.weight;
         return;
       }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Capabilities } from '../policies/platform.js';
 import { nativeAddon, type UmbraNative } from '../native/addon.js';
 import { rngFor } from '../util/rng.js';
-import { safeGroupName, type CgroupBackend, CGROUP_KNOBS } from './cgroup/cgroup-backend.js';
+import { safeGroupName, type CgroupBackend, type TaskCgroup, CGROUP_KNOBS } from './cgroup/cgroup-backend.js';
 import { selectCgroupBackend, type CgroupChoice } from './cgroup/select-backend.js';
 import type { HostFs } from './fs/host-fs.js';
 import { NativeHostFs } from './fs/impl/native-fs.js';
@@ -26,7 +26,7 @@ import type { RestoreDeps } from './journal/restore.js';
 import { PerfCounters } from './perf/perf-counters.js';
 import { findExecutable } from './process/find-executable.js';
 import { ProcessManager } from './process/process-manager.js';
-import { threadIds } from './process/procfs.js';
+import { processTree, threadIds } from './process/procfs.js';
 import { lastLevelCache, readTopology } from './probe/topology.js';
 import { ResctrlGroups } from './resctrl/resctrl-groups.js';
 import { probeResctrl } from './resctrl/resctrl-info.js';
@@ -78,6 +78,28 @@ export interface StartedHost {
 
 function makeRunId(): string {
   return `${process.pid.toString(36)}-${(process.hrtime.bigint() % 2_176_782_336n).toString(36)}`;
+}
+
+/**
+ * Move a process and everything it has forked so far into the group. A child
+ * forked before its parent moved stays behind, so walk the tree until every
+ * process is in (a few passes at most: new children of moved parents land in
+ * the group by themselves).
+ */
+function attachTree(cgroup: TaskCgroup, procRoot: string, pid: number): void {
+  cgroup.attach(pid);
+  for (let pass = 0; pass < 4; pass++) {
+    const inGroup = new Set(cgroup.pids());
+    const missing = processTree(procRoot, pid).filter((p) => !inGroup.has(p));
+    if (missing.length === 0) return;
+    for (const p of missing) {
+      try {
+        cgroup.attach(p);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
 }
 
 function arrivalsFor(spec: HostTaskSpec, rng: Rng): ArrivalProcess {
@@ -221,24 +243,27 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
           : undefined,
       });
       tasks.push(task);
-      cgroup?.attach(task.proc.pid);
+      // The tree as it is now: counters opened on each of these (with
+      // inherit) cover everything the task forks from here on.
+      const treeBefore = processTree(paths.procRoot, task.proc.pid);
+      if (cgroup) attachTree(cgroup, paths.procRoot, task.proc.pid);
       if (spec.cores) {
         if (cgroup && backend?.knobs().cpuset.available) cgroup.setCpus(task.alloc.cores);
         else if (addon) {
-          for (const tid of threadIds(paths.procRoot, task.proc.pid)) {
+          for (const tid of processTree(paths.procRoot, task.proc.pid).flatMap((p) => threadIds(paths.procRoot, p))) {
             const before = addon.getAffinity(tid);
             host.affinity(tid, before.cpus ?? coreIds, () => addon.setAffinity(tid, task.alloc.cores));
           }
         } else throw new UnsupportedError(`task ${spec.id}: cannot pin cores without cgroup cpuset or the native addon`);
       }
       if (spec.memoryLimitBytes !== undefined) cgroup?.setMemoryLimit(spec.memoryLimitBytes);
-      const pa = perf.attach(slot, task.proc.pid);
+      const pa = perf.attachTree(slot, treeBefore.length ? treeBefore : [task.proc.pid]);
       if (pa.events.includes('instructions')) hardwareCounters = true;
       if (!perfNoted) {
         perfNoted = true;
         for (const s of pa.skipped) skipped.push({ what: `perf ${s.event}`, reason: s.reason });
       }
-      resctrl?.monitor(spec.id, threadIds(paths.procRoot, task.proc.pid));
+      resctrl?.monitor(spec.id, processTree(paths.procRoot, task.proc.pid).flatMap((p) => threadIds(paths.procRoot, p)));
       if (socketPath) {
         const proc = task.proc;
         await waitForRedis(socketPath, o.serviceStartTimeoutMs ?? 5000, () =>
@@ -291,7 +316,8 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
       skipped,
     };
     const rt: HostRuntime = {
-      paths, fs, addon, journal, host, backend, resctrlInfo, resctrl, perf, tasks, coreIds, capabilities, seed,
+      paths, fs, addon, journal, host, backend, resctrlInfo,
+      cgroupReason: backend ? null : skipped.find((x) => x.what === 'cgroups')?.reason ?? sel.reason, resctrl, perf, tasks, coreIds, capabilities, seed,
       slowStatsPeriodNs: o.slowStatsPeriodNs ?? 100_000_000,
       maxEchoNs: o.maxEchoNs ?? 100_000_000,
       killGraceMs,

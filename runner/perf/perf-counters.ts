@@ -33,6 +33,23 @@ export class PerfCounters {
     private readonly opts: { hardware?: boolean } = {},
   ) {}
 
+  /**
+   * Open this task's counter groups on each of pids (inherit: threads and
+   * children they create later count too). Pass the task's process tree as it
+   * is *before* counting starts, so nothing is counted twice.
+   */
+  attachTree(slot: number, pids: number[]): PerfAttachResult {
+    const out: PerfAttachResult = { events: [], skipped: [] };
+    pids.forEach((pid, i) => {
+      const r = this.attach(slot, pid);
+      if (i === 0) {
+        out.events = r.events;
+        out.skipped = r.skipped;
+      }
+    });
+    return out;
+  }
+
   /** Open this task's counter groups on pid (inherit: later threads/children count too). */
   attach(slot: number, pid: number): PerfAttachResult {
     const res: PerfAttachResult = { events: [], skipped: [] };
@@ -97,6 +114,7 @@ export class PerfCounters {
   readAll(): void {
     if (!this.addon || this.groups.length === 0) return;
     this.addon.perfReadGroups(this.leaderFds, this.out, STRIDE);
+    const sums = new Map<number, Map<PerfEventName, number>>();
     for (let i = 0; i < this.groups.length; i++) {
       const g = this.groups[i];
       const row = i * STRIDE;
@@ -105,12 +123,24 @@ export class PerfCounters {
       const enabled = this.out[row + 1];
       const running = this.out[row + 2];
       const scale = running > 0 && running < enabled ? enabled / running : 1;
-      let m = this.values.get(g.slot);
+      let m = sums.get(g.slot);
       if (!m) {
         m = new Map();
-        this.values.set(g.slot, m);
+        sums.set(g.slot, m);
       }
-      for (let k = 0; k < g.events.length && k < nr; k++) m.set(g.events[k], Math.round(this.out[row + 3 + k] * scale));
+      // A task can have several groups (one per process that existed before
+      // counting began); its value is their sum.
+      for (let k = 0; k < g.events.length && k < nr; k++) m.set(g.events[k], (m.get(g.events[k]) ?? 0) + Math.round(this.out[row + 3 + k] * scale));
+    }
+    // Keep cumulative values monotone: a group whose process exited reads
+    // nothing any more, and its last contribution must not vanish.
+    for (const [slot, m] of sums) {
+      let prev = this.values.get(slot);
+      if (!prev) {
+        prev = new Map();
+        this.values.set(slot, prev);
+      }
+      for (const [e, v] of m) prev.set(e, Math.max(prev.get(e) ?? 0, v));
     }
   }
 

@@ -1,0 +1,100 @@
+// HostPlatform's bookkeeping of reservations and its refusals, on fake
+// cgroup v2 + resctrl trees (no root needed): impossible actions are refused
+// with a reason and never half-applied; the free pool is what no task holds.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHostPlatform } from '../../runner/host-setup.js';
+import type { HostPlatform } from '../../runner/host-platform.js';
+import type { Action } from '../../policies/platform.js';
+import { FakeKernelFs, makeFakeCgroupV2, makeFakeProcSelf, makeFakeResctrl, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
+
+let dir: string;
+let platform: HostPlatform;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'umbra-actions-test-'));
+  const l = makeLayout(join(dir, 'host'));
+  makeFakeSysfs(l, { cpus: 4 });
+  makeFakeProcSelf(l, '0-3');
+  makeFakeCgroupV2(l);
+  makeFakeResctrl(l, { cbmMask: 'ff', minCbmBits: 1, numClosids: 8 });
+  const nap = { class: 'second' as const, workload: { kind: 'command' as const, argv: ['sleep', '30'] } };
+  const s = await startHostPlatform({
+    tasks: [{ id: 'lc', ...nap, class: 'first', cores: [0, 1] }, { id: 'be', ...nap, cores: [2] }],
+    fs: new FakeKernelFs(l),
+    paths: { sysRoot: l.sysRoot, procRoot: '/proc', cgroupRoot: l.cgroupRoot, resctrlRoot: l.resctrlRoot },
+    journalDir: join(dir, 'journal'),
+    scratchRoot: dir,
+    killGraceMs: 300,
+    coreIds: [0, 1, 2, 3],
+    maxEchoNs: 50e6,
+  });
+  platform = s.platform;
+});
+afterEach(async () => {
+  await platform.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const one = (a: Action) => {
+  const r = platform.apply([a]);
+  return r.refused.length ? r.refused[0].reason : 'applied';
+};
+
+describe('reservations and refusals', () => {
+  it('reserves only free cores, protects them from others, and hands them over on setCores', () => {
+    expect(platform.observe().free.cores).toEqual([3]);
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cores', cores: [2] } })).toMatch(/core\(s\) 2 are not free/);
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cores', cores: [3] } })).toBe('applied');
+    expect(platform.observe().free.cores).toEqual([]);
+    expect(one({ kind: 'setCores', task: 'be', cores: [2, 3] })).toMatch(/reserved by lc/);
+    expect(one({ kind: 'migrate', task: 'be', cores: [3] })).toMatch(/reserved by lc/);
+    expect(one({ kind: 'setCores', task: 'lc', cores: [0, 1, 3] })).toBe('applied');
+    const lc = platform.observe().tasks.find((t) => t.id === 'lc');
+    expect(lc?.allocation.cores).toEqual([0, 1, 3]);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [1, 3] } })).toBe('applied');
+    expect(platform.observe().tasks.find((t) => t.id === 'lc')?.allocation.cores).toEqual([0]);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [0] } })).toMatch(/leave the task with none/);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [2] } })).toMatch(/does not hold core\(s\) 2/);
+    expect(platform.observe().free.cores).toEqual([1, 3]);
+  });
+
+  it('cache ways and bandwidth: overlapping or over-committed reservations are refused', () => {
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cacheWays', mask: 0xf0 } })).toBe('applied');
+    expect(platform.observe().free.cacheWayMask).toBe(0x0f);
+    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'cacheWays', mask: 0x30 } })).toMatch(/not free/);
+    expect(one({ kind: 'setCacheWays', task: 'be', mask: 0x18 })).toMatch(/reserved by lc/);
+    expect(one({ kind: 'setCacheWays', task: 'be', mask: 0x0f })).toBe('applied');
+    expect(one({ kind: 'setCacheWays', task: 'lc', mask: 0xf0 })).toBe('applied');
+    expect(platform.observe().free.cacheWayMask).toBe(0);
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'memBandwidthPct', pct: 70 } })).toBe('applied');
+    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'memBandwidthPct', pct: 40 } })).toMatch(/30% is unreserved/);
+    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'bankColours', colours: [0] } })).toMatch(/page colouring/);
+  });
+
+  it('bounds echo and warm, and refuses bad values without applying anything', () => {
+    expect(one({ kind: 'echo', task: 'be', durationNs: 60e6 })).toMatch(/\(0, 50000000\]/);
+    expect(one({ kind: 'warm', task: 'be', resource: 'cores', budgetNs: 0 })).toMatch(/budgetNs must be > 0/);
+    expect(one({ kind: 'throttle', task: 'be', cpuPct: 0 })).toMatch(/\(0, 100\]/);
+    expect(one({ kind: 'throttle', task: 'be', cpuPct: 1 })).toMatch(/below the kernel's 1000 µs minimum/);
+    expect(one({ kind: 'setIoWeight', task: 'be', weight: 0 })).toMatch(/io weight/);
+    expect(one({ kind: 'setMemBandwidth', task: 'be', pct: 15 })).toMatch(/granularity/);
+    expect(one({ kind: 'setCores', task: 'be', cores: [] })).toMatch(/at least one core/);
+    const be = platform.observe().tasks.find((t) => t.id === 'be');
+    expect(be?.allocation).toMatchObject({ cores: [2], cpuQuotaPct: 100, memBandwidthPct: 100, cacheWayMask: 0, paused: false });
+  });
+
+  it('an echo of a paused task lets it run for the burst and pauses it again', async () => {
+    expect(one({ kind: 'pause', task: 'be' })).toBe('applied');
+    expect(one({ kind: 'echo', task: 'be', durationNs: 20e6 })).toBe('applied');
+    expect(one({ kind: 'echo', task: 'be', durationNs: 20e6 })).toMatch(/already running/);
+    expect(one({ kind: 'resume', task: 'be' })).toMatch(/echo probe of this task is running/);
+    await new Promise((r) => setTimeout(r, 80));
+    const s = platform.observe();
+    expect(s.echoes).toHaveLength(1);
+    expect(s.echoes[0]).toMatchObject({ task: 'be', measured: { cpu: expect.any(Number) } });
+    expect(s.tasks.find((t) => t.id === 'be')?.state).toBe('paused');
+  });
+});
