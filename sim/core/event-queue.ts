@@ -52,6 +52,28 @@ export class EventQueue {
     return this.heap.length > 0 ? this.heap[0].timeNs : Infinity;
   }
 
+  /**
+   * Fire the next event if it is due at or before untilNs; returns false (and
+   * leaves the clock alone) when there is none. Lets a caller integrate
+   * continuous state up to each event before it fires.
+   */
+  fireNext(untilNs: number): boolean {
+    const t = this.peekTime();
+    if (t > untilNs) return false;
+    const e = this.pop()!;
+    this.nowNs = e.timeNs;
+    if (this.log) this.log.push([e.timeNs, e.label]);
+    e.handler(e.timeNs);
+    return true;
+  }
+
+  /** Move the clock forward without firing anything (no event may be due before untilNs). */
+  advanceClock(untilNs: number): void {
+    if (untilNs < this.nowNs) throw new Error(`cannot run back in time to ${untilNs} ns (now ${this.nowNs} ns)`);
+    if (this.peekTime() < untilNs) throw new Error(`an event is due at ${this.peekTime()} ns, before ${untilNs} ns`);
+    this.nowNs = untilNs;
+  }
+
   /** Fire every event with time <= untilNs, then set the clock to untilNs. */
   runUntil(untilNs: number): void {
     if (untilNs < this.nowNs) throw new Error(`cannot run back in time to ${untilNs} ns (now ${this.nowNs} ns)`);

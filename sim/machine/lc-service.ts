@@ -58,10 +58,10 @@ export class LcService {
   private latencies: number[] = [];
   private windowArrivals = 0;
   private windowRejected = 0;
-  private windowCompleted = 0;
   private windowBusyNs = 0;
   private windowInstructions = 0;
   private lastUtilisation = 0;
+  private windowStartNs = 0;
   private completions: number[] = []; // completion times not yet reached, for completedRps
 
   constructor(private readonly o: LcServiceOptions) {
@@ -92,9 +92,21 @@ export class LcService {
     for (const s of this.servers) s.speed = speedOf(s.coreId);
   }
 
-  /** Mean number of busy workers over the last window (how much CPU the service used). */
-  get recentUtilisation(): number {
+  /**
+   * Fraction of time a worker is busy: over the window so far once it is long
+   * enough to say (0.5 ms), else over the last window.
+   */
+  busyEstimate(nowNs: number): number {
+    const elapsed = nowNs - this.windowStartNs;
+    const workers = this.servers.length;
+    if (workers === 0) return 0;
+    if (elapsed >= 500_000) return Math.min(1, this.windowBusyNs / (workers * elapsed));
     return this.lastUtilisation;
+  }
+
+  /** Prime the estimate before any request has been seen. */
+  primeUtilisation(u: number): void {
+    this.lastUtilisation = Math.max(0, Math.min(1, u));
   }
 
   private drawArrival(fromNs: number): number {
@@ -182,16 +194,16 @@ export class LcService {
       p95Ns: pct(0.95),
       p99Ns: pct(0.99),
       offeredRps: windowNs > 0 ? (this.windowArrivals * 1e9) / windowNs : 0,
-      completedRps: windowNs > 0 ? ((completed + this.windowCompleted) * 1e9) / windowNs : 0,
+      completedRps: windowNs > 0 ? (completed * 1e9) / windowNs : 0,
       queueLength: this.starts.length - this.queueHead,
       utilisation: util,
       instructions: this.windowInstructions,
     };
-    this.lastUtilisation = util * workers;
+    this.lastUtilisation = util;
+    this.windowStartNs = nowNs;
     this.latencies = [];
     this.windowArrivals = 0;
     this.windowRejected = 0;
-    this.windowCompleted = 0;
     this.windowBusyNs = 0;
     this.windowInstructions = 0;
     return stats;

@@ -1,0 +1,183 @@
+// Contention between co-located tasks, solved whenever the machine's state
+// changes (an allocation, a phase, a load shift), as a fixed point:
+//
+//   instructions/s  = cores' worth of CPU x frequency / CPI
+//   LLC accesses/s  = instructions/s x APKI / 1000
+//   miss ratio      = shared-LLC model (fast mode: natural partition over
+//                     profiles; exact mode: measured on the exact cache)
+//   DRAM latency    = memory model at everyone's miss traffic
+//   CPI             = CPI_core + APKI/1000 x miss ratio x DRAM latency (cycles) / MLP_eff
+//
+// MLP_eff is the kernel's memory-level parallelism scaled by its MBA level
+// (Intel MBA throttles a core's outstanding requests). IO kernels are further
+// limited by their weighted fair share of the IO device. A task's cold cache
+// (occupancy below its steady-state share, after a grant or a migration)
+// misses on the part it has not filled yet.
+import type { Kernel } from '../workloads/kernel.js';
+import type { CacheProfile } from '../llc/cache-profile.js';
+import { solveLlcSharing } from '../llc/llc-fast-model.js';
+import { solveDram, type DramStreamAnswer, type DramStreamDemand } from '../dram/dram-analytic-model.js';
+import type { DramConfig } from '../dram/dram-config.js';
+
+/** The memory model the machine uses (the DRAM analytic model, or a stand-in in tests). */
+export type DramSolver = (streams: DramStreamDemand[]) => Pick<DramStreamAnswer, 'avgLatencyNs' | 'achievedRequestsPerSec'>[];
+
+/** The DRAM analytic model of sim/dram for a configuration. */
+export function analyticDram(config: DramConfig): DramSolver {
+  return (streams) => solveDram(config, streams).streams;
+}
+
+export interface ContentionTask {
+  id: string;
+  kernel: Kernel;
+  profile: CacheProfile;
+  /** Cores' worth of CPU time the task runs on (after sharing, quota, pause, activity). */
+  cpuCores: number;
+  wayMask: number;
+  colours: number[] | null;
+  mbaPct: number;
+  ioWeight: number;
+  /** Lines per set it holds now (below the steady share after a grant: cold). */
+  occupancyWays: number;
+  /** Extra DRAM traffic it causes now (warming), bytes/s. */
+  extraMemBytesPerSec: number;
+  /** Miss ratio measured on the exact cache (exact mode); overrides the fast model. */
+  measuredMissRatio?: number;
+}
+
+export interface ContentionAnswer {
+  cpi: number;
+  instructionsPerSec: number;
+  llcAccessesPerSec: number;
+  missRatio: number;
+  /** Steady-state lines per set the task would hold. */
+  targetOccupancyWays: number;
+  memReadBytesPerSec: number;
+  memWriteBytesPerSec: number;
+  dramLatencyNs: number;
+  ioBytesPerSec: number;
+  /** Share of its CPU it can use (below 1 when IO-bound: it blocks). */
+  cpuUsable: number;
+}
+
+export interface MachineParams {
+  freqGHz: number;
+  ways: number;
+  lineBytes: number;
+  ioBandwidthBytesPerSec: number;
+}
+
+// Damped fixed-point rounds until no CPI moves by more than CPI_TOLERANCE
+// (relative), warm-started from the previous solve's CPIs.
+const MAX_ITERATIONS = 12;
+const CPI_TOLERANCE = 0.002;
+
+let lastIterations = 0;
+/** Rounds the last solve took (for the benchmark). */
+export function lastContentionIterations(): number {
+  return lastIterations;
+}
+
+export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, previousCpi?: number[]): ContentionAnswer[] {
+  const n = tasks.length;
+  const hz = m.freqGHz * 1e9;
+  const cpi = tasks.map((t, i) => previousCpi?.[i] ?? t.kernel.cpiCore);
+  const active = tasks.map((t) => t.cpuCores > 0);
+  // Steady LLC shares depend on access rates, which depend on CPI: iterate.
+  let llc = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1) };
+  let lat = new Array<number>(n).fill(0);
+  let ioShare = new Array<number>(n).fill(1);
+  let miss = new Array<number>(n).fill(1);
+  let iterations = 0;
+  const step = new Array<number>(n).fill(0.9);
+  const lastDelta = new Array<number>(n).fill(0);
+  const mlpEff = tasks.map((t) => Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100)));
+  for (let it = 0; it < MAX_ITERATIONS; it++) {
+    const ips = tasks.map((t, i) => (active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0));
+    const accesses = tasks.map((t, i) => (ips[i] * t.kernel.apki) / 1000);
+    llc = solveLlcSharing(
+      m.ways,
+      tasks.map((t, i) => ({ profile: t.profile, accessesPerSec: accesses[i], mask: t.wayMask })),
+    );
+    miss = tasks.map((t, i) => {
+      if (t.measuredMissRatio !== undefined) return t.measuredMissRatio;
+      const steady = llc.missRatio[i];
+      const target = llc.occupancyWays[i];
+      if (target <= 0 || t.occupancyWays >= target) return steady;
+      // the part of its share not yet filled misses
+      return steady + (1 - steady) * (1 - t.occupancyWays / target);
+    });
+    const streams: DramStreamDemand[] = tasks.map((t, i) => {
+      const missesPerSec = accesses[i] * miss[i];
+      const extraReq = t.extraMemBytesPerSec / m.lineBytes;
+      return {
+        id: t.id,
+        requestsPerSec: missesPerSec * (1 + t.kernel.writeFraction) + extraReq,
+        rowHitRate: t.kernel.dramRowHitRate,
+        readFraction: (missesPerSec + extraReq) / Math.max(1e-9, missesPerSec * (1 + t.kernel.writeFraction) + extraReq),
+        colours: t.colours,
+        maxOutstanding: Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores)),
+      };
+    });
+    const answers = dram(streams);
+    lat = answers.map((a) => a.avgLatencyNs);
+    const newCpi = tasks.map((t, i) => t.kernel.cpiCore + ((t.kernel.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]);
+    // IO: weighted max-min share of the device
+    const ioDemand = tasks.map((t, i) => (active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0));
+    const ioAlloc = weightedMaxMin(ioDemand, tasks.map((t) => t.ioWeight), m.ioBandwidthBytesPerSec);
+    ioShare = ioDemand.map((d, i) => (d > 0 ? Math.min(1, ioAlloc[i] / d) : 1));
+    // Step toward the new CPI; halve a task's step whenever its direction flips
+    // (memory-bound tasks feed back negatively through DRAM latency and can
+    // oscillate), otherwise go most of the way.
+    let moved = 0;
+    for (let i = 0; i < n; i++) {
+      const delta = newCpi[i] - cpi[i];
+      if (it > 0 && delta * lastDelta[i] < 0) step[i] *= 0.5;
+      lastDelta[i] = delta;
+      const next = it === 0 && !previousCpi ? newCpi[i] : cpi[i] + step[i] * delta;
+      moved = Math.max(moved, Math.abs(next - cpi[i]) / cpi[i]);
+      cpi[i] = next;
+    }
+    iterations = it + 1;
+    if (it > 0 && moved < CPI_TOLERANCE) break;
+  }
+  lastIterations = iterations;
+  return tasks.map((t, i) => {
+    const ips = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
+    const acc = (ips * t.kernel.apki) / 1000;
+    const missesPerSec = acc * miss[i];
+    return {
+      cpi: cpi[i],
+      instructionsPerSec: ips,
+      llcAccessesPerSec: acc,
+      missRatio: miss[i],
+      targetOccupancyWays: llc.occupancyWays[i],
+      memReadBytesPerSec: missesPerSec * m.lineBytes + t.extraMemBytesPerSec,
+      memWriteBytesPerSec: missesPerSec * t.kernel.writeFraction * m.lineBytes,
+      dramLatencyNs: lat[i],
+      ioBytesPerSec: (ips * t.kernel.ioBytesPerKiloInstr) / 1000,
+      cpuUsable: ioShare[i],
+    };
+  });
+}
+
+/** Weighted max-min fair allocation of `capacity` among demands. */
+export function weightedMaxMin(demand: number[], weight: number[], capacity: number): number[] {
+  const alloc = new Array<number>(demand.length).fill(0);
+  let left = capacity;
+  let open = demand.map((d, i) => i).filter((i) => demand[i] > 0);
+  while (open.length > 0 && left > 1e-9) {
+    const wSum = open.reduce((s, i) => s + weight[i], 0);
+    const satisfied = open.filter((i) => demand[i] - alloc[i] <= (left * weight[i]) / wSum);
+    if (satisfied.length === 0) {
+      for (const i of open) alloc[i] += (left * weight[i]) / wSum;
+      break;
+    }
+    for (const i of satisfied) {
+      left -= demand[i] - alloc[i];
+      alloc[i] = demand[i];
+    }
+    open = open.filter((i) => !satisfied.includes(i));
+  }
+  return alloc;
+}

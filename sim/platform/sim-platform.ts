@@ -1,0 +1,551 @@
+// The simulator as a Platform. Between events every rate is constant, so the
+// platform jumps from event to event: it integrates counters, serves requests,
+// moves cache occupancy, then fires the event; whenever an event or an applied
+// action changes what competes for what, the contention fixed point is solved
+// again (sim/machine/contention.ts). Events: control-independent demand changes
+// (second-class phases), warm-ups finishing, echo results, and a refresh tick
+// that re-solves only when first-class load or cache occupancy has moved.
+import type { Action, ApplyResult, Capabilities, EchoResult, FutureDemand, Platform, Snapshot, TaskSample } from '../../policies/platform.js';
+import { rngFor, type Rng } from '../../util/rng.js';
+import { EventQueue } from '../core/event-queue.js';
+import { LlcExact } from '../llc/llc-exact.js';
+import { profileFor } from '../llc/profile-cache.js';
+import type { CacheProfile } from '../llc/cache-profile.js';
+import { analyticDram, solveContention, type ContentionAnswer, type DramSolver } from '../machine/contention.js';
+import { LcService } from '../machine/lc-service.js';
+import { llcSets } from '../machine/machine-description.js';
+import { makePattern, workingSetBytes, type Kernel } from '../workloads/kernel.js';
+import type { AccessPattern } from '../workloads/access-pattern.js';
+import { bankColourCount } from '../dram/page-colouring.js';
+import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
+import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
+import { shareCores } from './cpu-sharing.js';
+import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
+
+export interface SimPlatformOptions {
+  seed: number | string;
+  /** Fill Snapshot.future (the oracle baseline) with each task's peak demand over this horizon. */
+  futureHorizonNs?: number;
+  /** Memory model (default: the DRAM analytic model for the machine's DRAM). */
+  dram?: DramSolver;
+  /** Record every event fired (time, label), to check determinism. */
+  eventLog?: boolean;
+}
+
+/** An echo burst samples this share of the requests in its window (its CPU cost) and reports after this share of it. */
+const ECHO_SAMPLE_FRACTION = 0.1;
+const MIN_ECHO_LATENCY_NS = 100_000;
+
+interface Counters {
+  cpuTimeNs: number;
+  instructions: number;
+  cycles: number;
+  llcAccesses: number;
+  llcMisses: number;
+  memReadBytes: number;
+  memWriteBytes: number;
+  ioBytes: number;
+}
+
+interface SimTask {
+  spec: ResolvedTask;
+  index: number;
+  kernel: Kernel;
+  profile: CacheProfile;
+  lc: LcService | null;
+  /** First-class: worker busy fraction the current contention solve assumed. */
+  busyUsed: number;
+  warmedCores: Set<number>;
+  occupancyWays: number;
+  warmBytesPerSec: number;
+  cpuCores: number;
+  ans: ContentionAnswer;
+  c: Counters;
+  prev: Counters;
+  pattern: AccessPattern | null;
+  measuredMiss: number | undefined;
+}
+
+const zeroCounters = (): Counters => ({ cpuTimeNs: 0, instructions: 0, cycles: 0, llcAccesses: 0, llcMisses: 0, memReadBytes: 0, memWriteBytes: 0, ioBytes: 0 });
+
+export class SimPlatform implements Platform {
+  private readonly q = new EventQueue();
+  private readonly tasks: SimTask[];
+  private readonly alloc: AllocationState;
+  private readonly dram: DramSolver;
+  private readonly sets: number;
+  private readonly hz: number;
+  private readonly colours: number;
+  private readonly lineBytes: number;
+  private lastIntegratedNs = 0;
+  private lastObserveNs = -1;
+  private dirty = true;
+  private pendingEchoes: (EchoResult & { readyAtNs: number })[] = [];
+  /** Extra runnable threads per core from echo bursts running now. */
+  private echoLoad: { core: number; untilNs: number }[] = [];
+  private readonly echoRng: Rng;
+  private readonly llcExact: LlcExact | null = null;
+  private readonly exactBuf = new Int32Array(256);
+  private cpiCache: number[] | undefined;
+  /** Number of contention solves (for the benchmark). */
+  solves = 0;
+
+  constructor(
+    private readonly scenario: ResolvedScenario,
+    private readonly opts: SimPlatformOptions,
+  ) {
+    const m = scenario.machine;
+    this.sets = llcSets(m);
+    this.hz = m.cores.freqGHz * 1e9;
+    this.colours = bankColourCount(m.dram);
+    this.lineBytes = m.llc.lineBytes;
+    this.dram = opts.dram ?? analyticDram(m.dram);
+    this.echoRng = rngFor(opts.seed, 'echo');
+    if (opts.eventLog) this.q.log = [];
+    this.alloc = new AllocationState(
+      {
+        coreCount: m.cores.count,
+        ways: m.llc.ways,
+        minWaysPerMask: m.llc.minWaysPerMask,
+        colours: this.colours,
+        mbaMinPct: m.memory.mbaMinPct,
+        mbaStepPct: m.memory.mbaStepPct,
+        ioWeightMin: m.io.weightMin,
+        ioWeightMax: m.io.weightMax,
+        maxWarmNs: 50_000_000,
+        maxEchoNs: 100_000_000,
+      },
+      scenario.tasks.map((t) => t.id),
+      scenario.tasks.map((t) => ({ cores: t.cores, wayMask: t.wayMask, colours: t.colours, mbaPct: t.mbaPct, ioWeight: t.ioWeight, quotaPct: 100, paused: false })),
+    );
+    if (scenario.llcMode === 'exact') {
+      this.llcExact = new LlcExact({ sizeBytes: m.llc.sizeBytes, ways: m.llc.ways, lineBytes: m.llc.lineBytes }, Math.max(1, scenario.tasks.length));
+    }
+    this.tasks = scenario.tasks.map((t, index) => {
+      const profile = profileFor(t.kernel.pattern, m.llc.lineBytes, this.sets, m.llc.ways);
+      const lc =
+        t.cls === 'first'
+          ? new LcService({
+              rpsProfile: t.load,
+              instrPerRequest: t.kernel.instrPerRequest!,
+              requestCv: t.kernel.requestCv ?? 0.5,
+              sloP99Ns: t.sloP99Ns,
+              arrivalsRng: rngFor(opts.seed, `arrivals/${t.id}`),
+              serviceRng: rngFor(opts.seed, `service/${t.id}`),
+            })
+          : null;
+      lc?.setServers(t.cores.map((c) => ({ coreId: c, readyAtNs: 0 })));
+      const pattern = this.llcExact ? makePattern(t.kernel.pattern, m.llc.lineBytes, rngFor(opts.seed, `llc-pattern/${t.id}`)) : null;
+      return {
+        spec: t,
+        index,
+        kernel: t.kernel,
+        profile,
+        lc,
+        busyUsed: 0,
+        warmedCores: new Set<number>(),
+        occupancyWays: 0,
+        warmBytesPerSec: 0,
+        cpuCores: 0,
+        ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
+        c: zeroCounters(),
+        prev: zeroCounters(),
+        pattern,
+        measuredMiss: undefined,
+      };
+    });
+    for (const t of this.tasks) {
+      if (t.lc) t.lc.primeUtilisation(t.lc.offeredWorkers(0, t.kernel.cpiCore * 1.5, m.cores.freqGHz) / Math.max(1, t.spec.cores.length));
+      this.syncExactMask(t);
+      if (!t.lc) this.scheduleActivityChange(t, 0);
+    }
+    this.q.schedule(scenario.refreshNs, (now) => this.onRefresh(now), 'refresh', 1);
+    this.resolve();
+  }
+
+  /** Events fired so far as (time, label), when created with eventLog. */
+  eventLog(): [number, string][] {
+    return this.q.log ?? [];
+  }
+
+  capabilities(): Capabilities {
+    const m = this.scenario.machine;
+    return {
+      platform: 'sim',
+      coreIds: Array.from({ length: m.cores.count }, (_, i) => i),
+      cacheWays: { totalWays: m.llc.ways, minWaysPerMask: m.llc.minWaysPerMask, wayBytes: m.llc.sizeBytes / m.llc.ways },
+      memBandwidth: { minPct: m.memory.mbaMinPct, stepPct: m.memory.mbaStepPct, peakBytesPerSec: ddr4PeakBytesPerSec(m.dram) },
+      bankColours: { count: this.colours },
+      ioWeight: { min: m.io.weightMin, max: m.io.weightMax, default: m.io.weightDefault },
+      freezer: true,
+      throttle: true,
+      migrate: true,
+      warm: true,
+      echo: true,
+      counters: { cpuTime: true, instructions: true, cycles: true, llcMisses: true, llcOccupancy: true, memBandwidth: true, rss: true, io: true, requestLatency: true },
+      skipped: [],
+    };
+  }
+
+  now(): number {
+    return this.q.now;
+  }
+
+  // ------------------------------------------------------------------ advance
+
+  advance(untilNs: number): void {
+    const target = Math.round(untilNs);
+    if (target < this.q.now) throw new Error(`cannot advance back in time to ${target} ns (now ${this.q.now} ns)`);
+    for (;;) {
+      const next = Math.min(this.q.peekTime(), target);
+      this.integrateTo(next);
+      if (!this.q.fireNext(target)) break;
+      if (this.dirty) this.resolve();
+    }
+    this.q.advanceClock(target);
+    this.integrateTo(target);
+  }
+
+  private scheduleActivityChange(t: SimTask, fromNs: number): void {
+    const next = t.spec.load.nextChangeNs(fromNs);
+    if (next === Infinity) return;
+    this.q.schedule(next, (now) => {
+      this.dirty = true;
+      this.scheduleActivityChange(t, now);
+    }, `activity/${t.spec.id}`, 0);
+  }
+
+  private onRefresh(now: number): void {
+    for (const t of this.tasks) {
+      if (t.lc) {
+        const busy = this.workerBusy(t, now);
+        if (Math.abs(busy - t.busyUsed) > 0.05) this.dirty = true;
+      }
+      if (Math.abs(t.occupancyWays - t.ans.targetOccupancyWays) > 0.25) this.dirty = true;
+    }
+    if (this.llcExact) this.dirty = true;
+    if (this.echoLoad.some((e) => e.untilNs <= now)) {
+      this.echoLoad = this.echoLoad.filter((e) => e.untilNs > now);
+      this.dirty = true;
+    }
+    if (this.dirty) this.resolve();
+    this.q.schedule(now + this.scenario.refreshNs, (n) => this.onRefresh(n), 'refresh', 1);
+  }
+
+  private workerBusy(t: SimTask, now: number): number {
+    return t.lc!.busyEstimate(now);
+  }
+
+  /** Integrate every constant rate from the last integration point to tNs. */
+  private integrateTo(tNs: number): void {
+    const dtNs = tNs - this.lastIntegratedNs;
+    if (dtNs < 0) throw new Error(`integration went back in time (${this.lastIntegratedNs} -> ${tNs})`);
+    if (dtNs > 0) {
+      const dt = dtNs / 1e9;
+      let totalMissesPerSec = 0;
+      for (const t of this.tasks) totalMissesPerSec += t.ans.llcAccessesPerSec * t.ans.missRatio;
+      const turnoverSec = Math.max(1e-4, (this.scenario.machine.llc.ways * this.sets) / Math.max(1, totalMissesPerSec));
+      for (const t of this.tasks) {
+        const a = t.ans;
+        const cpuNs = t.cpuCores * a.cpuUsable * dtNs;
+        t.c.cpuTimeNs += cpuNs;
+        t.c.cycles += (cpuNs / 1e9) * this.hz;
+        t.c.instructions += a.instructionsPerSec * dt;
+        t.c.llcAccesses += a.llcAccessesPerSec * dt;
+        t.c.llcMisses += a.llcAccessesPerSec * a.missRatio * dt;
+        t.c.memReadBytes += a.memReadBytesPerSec * dt;
+        t.c.memWriteBytes += a.memWriteBytesPerSec * dt;
+        t.c.ioBytes += a.ioBytesPerSec * dt;
+        if (!this.llcExact) {
+          // cache occupancy moves toward the steady share: fills at the task's miss rate, shrinks as the region turns over
+          const target = a.targetOccupancyWays;
+          if (t.occupancyWays < target) {
+            t.occupancyWays = Math.min(target, t.occupancyWays + ((a.llcAccessesPerSec * a.missRatio) / this.sets) * dt);
+          } else if (t.occupancyWays > target) {
+            t.occupancyWays = target + (t.occupancyWays - target) * Math.exp(-dt / turnoverSec);
+          }
+        }
+      }
+      if (this.llcExact) this.replayExact(dtNs);
+      this.lastIntegratedNs = tNs;
+    }
+    for (const t of this.tasks) t.lc?.runUntil(tNs);
+  }
+
+  /** Exact mode: replay the segment's accesses, interleaved by rate, through the exact LRU cache. */
+  private replayExact(dtNs: number): void {
+    const llc = this.llcExact!;
+    const want = this.tasks.map((t) => (t.ans.llcAccessesPerSec * dtNs) / 1e9);
+    const total = want.reduce((s, x) => s + x, 0);
+    if (total < 1) return;
+    const before = this.tasks.map((t) => [llc.hits[t.index], llc.misses[t.index]]);
+    const chunk = this.exactBuf.length;
+    const rounds = Math.max(1, Math.ceil(Math.max(...want) / chunk));
+    const sliceLines = 1 << 26;
+    for (let r = 0; r < rounds; r++) {
+      for (const t of this.tasks) {
+        const n = Math.floor((want[t.index] * (r + 1)) / rounds) - Math.floor((want[t.index] * r) / rounds);
+        if (n <= 0 || !t.pattern) continue;
+        t.pattern.fill(this.exactBuf, 0, n);
+        const base = (t.index % 31) * sliceLines;
+        for (let j = 0; j < n; j++) this.exactBuf[j] += base;
+        llc.accessBatch(t.index, this.exactBuf, 0, n);
+      }
+    }
+    for (const t of this.tasks) {
+      const h = llc.hits[t.index] - before[t.index][0];
+      const mi = llc.misses[t.index] - before[t.index][1];
+      if (h + mi >= 64) {
+        const m = mi / (h + mi);
+        t.measuredMiss = t.measuredMiss === undefined ? m : 0.7 * t.measuredMiss + 0.3 * m;
+      }
+      t.occupancyWays = llc.occupancyLines[t.index] / this.sets;
+    }
+  }
+
+  private syncExactMask(t: SimTask): void {
+    if (this.llcExact) this.llcExact.setTaskMask(t.index, this.alloc.effectiveMask(t.index) || this.llcExact.fullMask);
+  }
+
+  /** Solve contention for the current allocation and load; update rates and service speeds. */
+  private resolve(): void {
+    const now = this.q.now;
+    this.dirty = false;
+    this.solves++;
+    const m = this.scenario.machine;
+    const extraLoad = new Float64Array(m.cores.count);
+    for (const e of this.echoLoad) if (e.untilNs > now) extraLoad[e.core] += 1;
+    for (const t of this.tasks) if (t.lc) t.busyUsed = this.workerBusy(t, now);
+    const shares = shareCores(
+      m.cores.count,
+      this.tasks.map((t) => {
+        const a = this.alloc.alloc[t.index];
+        return {
+          cores: a.cores,
+          runnableThreads: t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, t.spec.load.valueAt(now))),
+          workerBusy: t.lc ? t.busyUsed : 0,
+          firstClass: !!t.lc,
+          quotaPct: a.quotaPct,
+          paused: a.paused,
+        };
+      }),
+      extraLoad,
+    );
+    const answers = solveContention(
+      { freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec },
+      this.tasks.map((t) => {
+        const a = this.alloc.alloc[t.index];
+        return {
+          id: t.spec.id,
+          kernel: t.kernel,
+          profile: t.profile,
+          cpuCores: shares.cpuCores[t.index],
+          wayMask: this.alloc.effectiveMask(t.index),
+          colours: this.alloc.effectiveColours(t.index),
+          mbaPct: a.mbaPct,
+          ioWeight: a.ioWeight,
+          occupancyWays: t.occupancyWays,
+          extraMemBytesPerSec: t.warmBytesPerSec,
+          measuredMissRatio: this.llcExact ? t.measuredMiss : undefined,
+        };
+      }),
+      this.dram,
+      this.cpiCache,
+    );
+    this.cpiCache = answers.map((a) => a.cpi);
+    for (const t of this.tasks) {
+      t.ans = answers[t.index];
+      t.cpuCores = shares.cpuCores[t.index];
+      if (t.lc) {
+        const share = shares.workerShare[t.index];
+        const cpi = t.ans.cpi;
+        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ observe
+
+  observe(): Snapshot {
+    const now = this.q.now;
+    const windowNs = this.lastObserveNs < 0 ? 0 : now - this.lastObserveNs;
+    this.lastObserveNs = now;
+    const m = this.scenario.machine;
+    const lineBytes = m.llc.lineBytes;
+    const tasks: TaskSample[] = this.tasks.map((t) => {
+      const a = this.alloc.alloc[t.index];
+      const r = this.alloc.reserve[t.index];
+      const w = windowNs / 1e9;
+      const d = (k: keyof Counters) => t.c[k] - t.prev[k];
+      const sample: TaskSample = {
+        id: t.spec.id,
+        class: t.spec.cls,
+        state: a.paused ? 'paused' : 'running',
+        cpuTimeNs: Math.round(t.c.cpuTimeNs),
+        cpuCores: windowNs > 0 ? d('cpuTimeNs') / windowNs : t.cpuCores,
+        instructions: Math.round(t.c.instructions),
+        cycles: Math.round(t.c.cycles),
+        llcAccesses: Math.round(t.c.llcAccesses),
+        llcMisses: Math.round(t.c.llcMisses),
+        llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
+        memReadBytes: Math.round(t.c.memReadBytes),
+        memWriteBytes: Math.round(t.c.memWriteBytes),
+        memBandwidthBytesPerSec: windowNs > 0 ? (d('memReadBytes') + d('memWriteBytes')) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
+        rssBytes: Math.round(workingSetBytes(t.kernel.pattern)),
+        ioBytes: Math.round(t.c.ioBytes),
+        allocation: {
+          cores: [...a.cores],
+          cacheWayMask: a.wayMask,
+          bankColours: [...a.colours],
+          memBandwidthPct: a.mbaPct,
+          ioWeight: a.ioWeight,
+          cpuQuotaPct: a.quotaPct,
+          paused: a.paused,
+        },
+        reserved: {
+          cores: [...r.cores].sort((x, y) => x - y),
+          cacheWayMask: r.wayMask,
+          bankColours: [...r.colours].sort((x, y) => x - y),
+          memBandwidthPct: r.mbaPct,
+          ioWeight: r.ioWeight,
+        },
+      };
+      if (!t.lc) sample.progressPerSec = windowNs > 0 ? d('instructions') / w / 1e6 : t.ans.instructionsPerSec / 1e6;
+      if (t.lc) {
+        const s = t.lc.takeWindow(now, windowNs);
+        sample.latency = {
+          requests: s.requests,
+          p50Ns: s.p50Ns,
+          p95Ns: s.p95Ns,
+          p99Ns: s.p99Ns,
+          sloP99Ns: t.lc.sloP99Ns,
+          offeredRps: s.offeredRps,
+          completedRps: s.completedRps,
+          queueLength: s.queueLength,
+        };
+      }
+      t.prev = { ...t.c };
+      return sample;
+    });
+    const echoes: EchoResult[] = [];
+    this.pendingEchoes = this.pendingEchoes.filter((e) => {
+      if (e.readyAtNs > now) return true;
+      const { readyAtNs: _ready, ...result } = e;
+      echoes.push(result);
+      return false;
+    });
+    const snap: Snapshot = { timeNs: now, windowNs, tasks, echoes, free: this.alloc.free() };
+    if (this.opts.futureHorizonNs) snap.future = this.future(now, this.opts.futureHorizonNs);
+    return snap;
+  }
+
+  /** Demand of a task over (now, now + horizon]: rps and the cores it needs at current CPI. */
+  private demandOver(t: SimTask, now: number, horizonNs: number, peak: boolean): { rps?: number; cpu: number; memBw: number } {
+    const f = peak ? t.spec.load.peakOver(now, horizonNs) : t.spec.load.meanOver(now, horizonNs);
+    const ipsPerCore = this.hz / t.ans.cpi;
+    const bytesPerInstr = (t.kernel.apki / 1000) * t.ans.missRatio * this.lineBytes * (1 + t.kernel.writeFraction);
+    if (t.lc) {
+      const cpu = (f * t.kernel.instrPerRequest!) / ipsPerCore;
+      return { rps: f, cpu, memBw: cpu * ipsPerCore * bytesPerInstr };
+    }
+    const cpu = t.spec.threads * f;
+    return { cpu, memBw: cpu * ipsPerCore * bytesPerInstr };
+  }
+
+  private future(now: number, horizonNs: number): FutureDemand[] {
+    return this.tasks.map((t) => {
+      const d = this.demandOver(t, now, horizonNs, true);
+      const peak: FutureDemand['peak'] = { cpu: d.cpu, memBw: d.memBw, llcOccupancy: t.ans.targetOccupancyWays * this.sets * this.lineBytes };
+      if (d.rps !== undefined) peak.rps = d.rps;
+      return { task: t.spec.id, horizonNs, peak };
+    });
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  apply(actions: Action[]): ApplyResult {
+    const applied: Action[] = [];
+    const refused: { action: Action; reason: string }[] = [];
+    for (const action of actions) {
+      try {
+        const changes = this.alloc.apply(action);
+        this.onApplied(action, changes);
+        applied.push(action);
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        refused.push({ action, reason: err.message });
+      }
+    }
+    if (this.dirty) this.resolve();
+    return { applied, refused };
+  }
+
+  private onApplied(action: Action, changes: Change[]): void {
+    const now = this.q.now;
+    const t = this.tasks[this.alloc.index(action.task)];
+    if (changes.some((c) => c !== 'reservation' && c !== 'echo')) this.dirty = true;
+    if (changes.includes('cache')) for (const x of this.tasks) this.syncExactMask(x);
+    if ((action.kind === 'setCores' || action.kind === 'migrate' || action.kind === 'release') && t.lc) {
+      const before = new Set(t.lc.serverCores());
+      const activationNs = Math.round(this.scenario.machine.cores.activationUs * 1000);
+      t.lc.setServers(
+        this.alloc.alloc[t.index].cores.map((c) => ({ coreId: c, readyAtNs: before.has(c) || t.warmedCores.has(c) ? now : now + activationNs })),
+      );
+    }
+    if (action.kind === 'release' && action.grant.resource === 'cores') action.grant.cores.forEach((c) => t.warmedCores.delete(c));
+    if (action.kind === 'warm') this.startWarm(t, action.resource, action.budgetNs);
+    if (action.kind === 'echo') this.startEcho(t, action.durationNs);
+  }
+
+  private startWarm(t: SimTask, resource: string, budgetNs: number): void {
+    const r = this.alloc.reserve[t.index];
+    if (resource === 'cores') {
+      // a worker is spun up and its state touched on each reserved core: no cold start later
+      r.cores.forEach((c) => t.warmedCores.add(c));
+      return;
+    }
+    // cacheWays: prefetch the task's hottest lines into the reserved ways, paid in DRAM traffic over the budget
+    const gainWays = Math.min(popcount(r.wayMask), Math.max(0, t.profile.linesPerSet - t.occupancyWays));
+    if (gainWays <= 0) return;
+    const bytes = gainWays * this.sets * this.lineBytes;
+    t.warmBytesPerSec += bytes / (budgetNs / 1e9);
+    this.q.schedule(this.q.now + budgetNs, () => {
+      t.warmBytesPerSec = Math.max(0, t.warmBytesPerSec - bytes / (budgetNs / 1e9));
+      t.occupancyWays = Math.min(t.profile.linesPerSet, t.occupancyWays + gainWays);
+      if (this.llcExact && t.pattern) this.prefetchExact(t, gainWays);
+      this.dirty = true;
+    }, `warm-done/${t.spec.id}`, 0);
+    this.dirty = true;
+  }
+
+  /** Exact mode: touch the task's own stream into the cache (a prefetch of its likely lines). */
+  private prefetchExact(t: SimTask, ways: number): void {
+    const llc = this.llcExact!;
+    const n = Math.round(ways * this.sets * 2);
+    const sliceLines = 1 << 26;
+    for (let done = 0; done < n; done += this.exactBuf.length) {
+      const k = Math.min(this.exactBuf.length, n - done);
+      t.pattern!.fill(this.exactBuf, 0, k);
+      for (let j = 0; j < k; j++) this.exactBuf[j] += (t.index % 31) * sliceLines;
+      llc.accessBatch(t.index, this.exactBuf, 0, k);
+    }
+  }
+
+  private startEcho(t: SimTask, durationNs: number): void {
+    const now = this.q.now;
+    const truth = this.demandOver(t, now, durationNs, false);
+    // the burst samples a share of the window's work: sampling error shrinks with the requests it saw
+    const sampled = t.lc ? Math.max(1, (truth.rps ?? 0) * (durationNs / 1e9) * ECHO_SAMPLE_FRACTION) : 100;
+    const noise = 1 + this.echoRng.normal() / Math.sqrt(sampled);
+    const measured: EchoResult['measured'] = { cpu: Math.max(0, truth.cpu * noise), memBw: Math.max(0, truth.memBw * noise) };
+    if (truth.rps !== undefined) measured.rps = Math.max(0, truth.rps * noise);
+    const costNs = Math.max(MIN_ECHO_LATENCY_NS, Math.round(durationNs * ECHO_SAMPLE_FRACTION));
+    // the burst runs on the task's least loaded core, competing with what runs there
+    const cores = this.alloc.alloc[t.index].cores;
+    const core = cores[this.echoRng.int(cores.length)];
+    this.echoLoad.push({ core, untilNs: now + costNs });
+    this.pendingEchoes.push({ task: t.spec.id, requestedAtNs: now, durationNs, measured, costCpuNs: costNs, readyAtNs: now + costNs });
+    this.dirty = true;
+  }
+}
+
