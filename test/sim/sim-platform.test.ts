@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { makePlatform, runFor, smallScenario } from './helpers.js';
+
+const p99 = (snaps: ReturnType<typeof runFor>, id: string) => {
+  const xs = snaps.map((s) => s.tasks.find((t) => t.id === id)!.latency!.p99Ns).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)];
+};
+
+describe('SimPlatform', () => {
+  it('same scenario and seed give identical snapshots and event logs; another seed differs', async () => {
+    const a = await makePlatform(smallScenario(), { seed: 5, eventLog: true });
+    const b = await makePlatform(smallScenario(), { seed: 5, eventLog: true });
+    const c = await makePlatform(smallScenario(), { seed: 6 });
+    const sa = runFor(a, 200);
+    const sb = runFor(b, 200);
+    const sc = runFor(c, 200);
+    expect(JSON.stringify(sa)).toBe(JSON.stringify(sb));
+    expect(a.eventLog()).toEqual(b.eventLog());
+    expect(a.eventLog().length).toBeGreaterThan(10);
+    expect(JSON.stringify(sc)).not.toBe(JSON.stringify(sa));
+  });
+
+  it('co-located thrashing raises the service latency; pausing the second-class jobs brings it back', async () => {
+    const alone = await makePlatform({ ...smallScenario(), tasks: (smallScenario().tasks as object[]).slice(0, 1) });
+    const shared = await makePlatform(smallScenario());
+    const aloneP99 = p99(runFor(alone, 300), 'kv');
+    const sharedP99 = p99(runFor(shared, 300), 'kv');
+    expect(sharedP99).toBeGreaterThan(aloneP99 * 1.1);
+    shared.apply([{ kind: 'pause', task: 'thrash' }, { kind: 'pause', task: 'stream' }]);
+    const pausedP99 = p99(runFor(shared, 300), 'kv');
+    expect(pausedP99).toBeLessThan(sharedP99);
+    expect(pausedP99).toBeLessThan(aloneP99 * 1.1);
+  });
+
+  it('more cores for an overloaded service cut its tail latency', async () => {
+    const raw = smallScenario();
+    (raw.tasks as { load: unknown }[])[0].load = { constant: 60000 };
+    const p = await makePlatform(raw);
+    const before = p99(runFor(p, 200), 'kv');
+    const r = p.apply([
+      { kind: 'migrate', task: 'thrash', cores: [6, 7] },
+      { kind: 'migrate', task: 'stream', cores: [6, 7] },
+      { kind: 'setCores', task: 'kv', cores: [0, 1, 2, 3, 4, 5] },
+    ]);
+    expect(r.refused).toEqual([]);
+    runFor(p, 200); // drain the backlog
+    const after = p99(runFor(p, 200), 'kv');
+    expect(after).toBeLessThan(before / 2);
+  });
+
+  it('refuses impossible actions with a reason and changes nothing', async () => {
+    const p = await makePlatform(smallScenario());
+    const before = JSON.stringify(p.observe().tasks.map((t) => [t.allocation, t.reserved]));
+    const r = p.apply([
+      { kind: 'setCacheWays', task: 'kv', mask: 0x1ffff },
+      { kind: 'setCacheWays', task: 'kv', mask: 0b1011 },
+      { kind: 'setCores', task: 'kv', cores: [0, 8] },
+      { kind: 'reserve', task: 'kv', grant: { resource: 'cores', cores: [4] } },
+      { kind: 'setMemBandwidth', task: 'stream', pct: 35 },
+      { kind: 'throttle', task: 'stream', cpuPct: 0 },
+      { kind: 'pause', task: 'nobody' },
+      { kind: 'warm', task: 'kv', resource: 'cacheWays', budgetNs: 1e6 },
+      { kind: 'release', task: 'kv', grant: { resource: 'cores', cores: [0] } },
+    ]);
+    expect(r.applied).toEqual([]);
+    const reasons = r.refused.map((x) => x.reason);
+    expect(reasons[0]).toMatch(/not within the 16 ways/);
+    expect(reasons[1]).toMatch(/not contiguous/);
+    expect(reasons[2]).toMatch(/core 8 does not exist/);
+    expect(reasons[3]).toMatch(/cpuset of thrash/);
+    expect(reasons[4]).toMatch(/multiple of the 10% MBA step/);
+    expect(reasons[5]).toMatch(/outside/);
+    expect(reasons[6]).toMatch(/no task "nobody"/);
+    expect(reasons[7]).toMatch(/nothing|no cacheWays reserved/);
+    expect(reasons[8]).toMatch(/not reserved/);
+    expect(JSON.stringify(p.observe().tasks.map((t) => [t.allocation, t.reserved]))).toBe(before);
+  });
+
+  it('a core cannot be reserved twice, and reserved units stay out of other tasks', async () => {
+    const p = await makePlatform(smallScenario({}, '5-7'));
+    let r = p.apply([{ kind: 'reserve', task: 'kv', grant: { resource: 'cores', cores: [4] } }]);
+    expect(r.refused).toEqual([]);
+    r = p.apply([
+      { kind: 'reserve', task: 'thrash', grant: { resource: 'cores', cores: [4] } },
+      { kind: 'migrate', task: 'thrash', cores: [4, 5] },
+      { kind: 'reserve', task: 'kv', grant: { resource: 'cacheWays', mask: 0xf000 } },
+      { kind: 'setCacheWays', task: 'thrash', mask: 0xff00 },
+    ]);
+    expect(r.applied.map((a) => a.kind)).toEqual(['reserve']);
+    expect(r.refused.map((x) => x.reason)).toEqual([expect.stringMatching(/already reserved by kv/), expect.stringMatching(/reserved by kv/), expect.stringMatching(/reserved by kv/)]);
+    const s = p.observe();
+    expect(s.free.cores).toEqual([]);
+    expect(s.tasks.find((t) => t.id === 'kv')!.reserved).toMatchObject({ cores: [4], cacheWayMask: 0xf000 });
+  });
+
+  it('a warmed reserved core activates without the cold-start delay', async () => {
+    // an overloaded service (a backlog keeps every worker busy): the requests
+    // completed in the first millisecond after a fifth core is activated
+    // show whether that core started at once or after the cold start
+    const completedAfterActivation = async (warm: boolean) => {
+      const raw = smallScenario({}, '5-7');
+      (raw.tasks as { load: unknown }[])[0].load = { constant: 80000 };
+      const p = await makePlatform(raw);
+      p.apply([{ kind: 'reserve', task: 'kv', grant: { resource: 'cores', cores: [4] } }, ...(warm ? [{ kind: 'warm' as const, task: 'kv', resource: 'cores' as const, budgetNs: 1e6 }] : [])]);
+      runFor(p, 50);
+      p.apply([{ kind: 'setCores', task: 'kv', cores: [0, 1, 2, 3, 4] }]);
+      return runFor(p, 1, 1)[0].tasks.find((t) => t.id === 'kv')!.latency!.completedRps;
+    };
+    const warm = await completedAfterActivation(true);
+    const cold = await completedAfterActivation(false);
+    // cold: the fifth worker idles for the 0.5 ms activation time, about a tenth of the capacity in that millisecond
+    expect(warm).toBeGreaterThan(cold * 1.04);
+  });
+
+  it('echo reports the demand the task will have', async () => {
+    const raw = smallScenario();
+    (raw.tasks as { load: unknown }[])[0].load = { phases: [{ ms: 50, value: 5000 }, { ms: 50, value: 20000 }], loop: true };
+    const p = await makePlatform(raw);
+    p.advance(45e6);
+    p.apply([{ kind: 'echo', task: 'kv', durationNs: 20e6 }]);
+    expect(p.observe().echoes).toEqual([]); // not back yet
+    p.advance(p.now() + 5e6);
+    const e = p.observe().echoes.find((x) => x.task === 'kv')!;
+    expect(e.durationNs).toBe(20e6);
+    // the window (45, 65] ms holds 5 ms at 5000 rps and 15 ms at 20000: 16250 on average
+    expect(e.measured.rps!).toBeGreaterThan(10000);
+    expect(e.measured.rps!).toBeLessThan(22000);
+    expect(e.costCpuNs).toBeGreaterThan(0);
+  });
+
+  it('the oracle sees the future peak', async () => {
+    const raw = smallScenario();
+    (raw.tasks as { load: unknown }[])[0].load = { phases: [{ ms: 50, value: 5000 }, { ms: 50, value: 20000 }], loop: true };
+    const p = await makePlatform(raw, { futureHorizonNs: 20e6 });
+    runFor(p, 40);
+    const f = p.observe().future!.find((x) => x.task === 'kv')!;
+    expect(f.peak.rps).toBe(20000);
+  });
+});
