@@ -49,6 +49,10 @@ export interface UmbraNative {
   preadInts(fds: Int32Array, out: Float64Array): number;
   setAffinity(tid: number, cpus: number[]): SyscallResult;
   getAffinity(tid: number): SyscallResult & { cpus?: number[] };
+  /** Block this thread until CLOCK_MONOTONIC (process.hrtime's clock) reaches monotonicNs. */
+  sleepUntilNs(monotonicNs: number): SyscallResult;
+  /** CPU time of the calling thread, ns (CLOCK_THREAD_CPUTIME_ID). */
+  threadCpuNs(): number;
   /** ranges = [start, length, start, length, ...] in the target's address space. */
   processMadvise(pid: number, ranges: Float64Array, advice: number): SyscallResult & { bytes?: number };
   MADV_WILLNEED: number;
@@ -59,7 +63,7 @@ export interface UmbraNative {
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 export interface NativeStatus {
   available: boolean;

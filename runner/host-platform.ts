@@ -48,6 +48,8 @@ export interface HostRuntime {
   capabilities: Capabilities;
   seed: number | string;
   slowStatsPeriodNs: number;
+  /** How advance() sleeps: see advance(). */
+  sleepMode: 'auto' | 'timer' | 'native';
   maxEchoNs: number;
   killGraceMs: number;
   /** Called once by close() after the journal restore (unregister hooks, remove scratch). */
@@ -61,7 +63,9 @@ class Refusal extends Error {}
 export class HostPlatform implements Platform {
   private readonly t0 = monoNs();
   private lastObserveNs = -1;
-  private lastSlowNs = -Infinity;
+  private freeCache: Snapshot['free'] | null = null;
+  private exitedSeen = 0;
+  private slowCursor = 0;
   private readonly byId = new Map<string, HostTask>();
   private cpuFds = new Int32Array(0);
   private cpuOut = new Float64Array(0);
@@ -118,34 +122,42 @@ export class HostPlatform implements Platform {
     const { perf, fs } = this.rt;
     perf.readAll();
     if (this.cpuFds.length) fs.readCounters(this.cpuFds, this.cpuOut);
-    const slow = t - this.lastSlowNs >= this.rt.slowStatsPeriodNs;
-    if (slow) this.lastSlowNs = t;
+    this.refreshSlowStats(t, windowNs);
     const secs = windowNs / 1e9;
     const samples: TaskSample[] = [];
+    let exited = 0;
     for (const task of this.rt.tasks) {
-      if (slow) this.readSlowStats(task, t);
       let cpu = NaN;
+      const pv = perf.valuesOf(task.slot);
       if (task.cpuCounter >= 0) cpu = this.cpuOut[task.cpuCounter] * this.cpuNsPerUnit[task.cpuCounter];
-      if (!Number.isFinite(cpu)) cpu = perf.value(task.slot, 'taskClock') ?? NaN;
+      if (!Number.isFinite(cpu)) cpu = pv?.get('taskClock') ?? NaN;
       if (Number.isFinite(cpu) && cpu >= task.cpuTimeNs) task.cpuTimeNs = cpu;
       const cpuCores = secs > 0 ? Math.max(0, task.cpuTimeNs - task.lastCpuTimeNs) / windowNs : 0;
       task.lastCpuTimeNs = task.cpuTimeNs;
+      if (task.proc.exited) exited++;
+      // Allocation and reservation views are rebuilt only after apply() touched
+      // the task, and shared (frozen) between snapshots until then: the 10 ms
+      // loop should not allocate what has not changed.
+      const view = (task.view ??= this.buildView(task));
       const s: TaskSample = {
         id: task.spec.id,
         class: task.spec.class,
         state: task.proc.exited ? 'exited' : task.alloc.paused ? 'paused' : 'running',
         cpuTimeNs: task.cpuTimeNs,
         cpuCores,
-        allocation: { ...task.alloc, cores: [...task.alloc.cores], bankColours: [...task.alloc.bankColours] },
+        allocation: view.allocation,
+        reserved: view.reserved,
       };
-      const instructions = perf.value(task.slot, 'instructions');
-      if (instructions !== undefined) s.instructions = instructions;
-      const cycles = perf.value(task.slot, 'cycles');
-      if (cycles !== undefined) s.cycles = cycles;
-      const llcA = perf.value(task.slot, 'llcAccesses');
-      if (llcA !== undefined) s.llcAccesses = llcA;
-      const llcM = perf.value(task.slot, 'llcMisses');
-      if (llcM !== undefined) s.llcMisses = llcM;
+      if (pv) {
+        const instructions = pv.get('instructions');
+        if (instructions !== undefined) s.instructions = instructions;
+        const cycles = pv.get('cycles');
+        if (cycles !== undefined) s.cycles = cycles;
+        const llcA = pv.get('llcAccesses');
+        if (llcA !== undefined) s.llcAccesses = llcA;
+        const llcM = pv.get('llcMisses');
+        if (llcM !== undefined) s.llcMisses = llcM;
+      }
       if (task.llcOccupancyBytes !== undefined) s.llcOccupancyBytes = task.llcOccupancyBytes;
       if (task.memBandwidthBytesPerSec !== undefined) s.memBandwidthBytesPerSec = task.memBandwidthBytesPerSec;
       if (task.rssBytes !== undefined) s.rssBytes = task.rssBytes;
@@ -169,16 +181,41 @@ export class HostPlatform implements Platform {
       }
       samples.push(s);
     }
+    if (exited !== this.exitedSeen) {
+      this.exitedSeen = exited;
+      this.freeCache = null;
+    }
     const echoes = this.echoes.splice(0, this.echoes.length);
-    return { timeNs: t, windowNs, tasks: samples, echoes, free: this.freePool() };
+    const free = (this.freeCache ??= Object.freeze(this.freePool()) as Snapshot['free']);
+    return { timeNs: t, windowNs, tasks: samples, echoes, free };
   }
 
-  /** Memory, IO, resctrl monitoring and the /proc CPU fallback: every slowStatsPeriodNs. */
+  /**
+   * Memory, IO and resctrl monitoring change slowly and cost file reads per
+   * process, so each task is refreshed every slowStatsPeriodNs, a few tasks
+   * per observe (spread over ticks, so no tick pays for all of them at once).
+   */
+  private refreshSlowStats(t: number, windowNs: number): void {
+    const tasks = this.rt.tasks;
+    const period = this.rt.slowStatsPeriodNs;
+    const first = windowNs === 0;
+    let budget = first ? tasks.length : Math.max(2, Math.ceil((tasks.length * windowNs) / period) + 1);
+    for (let k = 0; k < tasks.length && budget > 0; k++) {
+      const task = tasks[(this.slowCursor + k) % tasks.length];
+      if (task.nextSlowNs > t) continue;
+      this.readSlowStats(task, t);
+      task.nextSlowNs = t + period;
+      budget--;
+    }
+    this.slowCursor = (this.slowCursor + 1) % Math.max(1, tasks.length);
+  }
+
+  /** Memory, IO, resctrl monitoring and the /proc CPU fallback for one task. */
   private readSlowStats(task: HostTask, t: number): void {
     const procRoot = this.rt.paths.procRoot;
     if (task.proc.exited) return;
     const pids = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
-    const st = task.cgroup?.stats() ?? {};
+    const st = task.cgroup?.stats({ cpu: false }) ?? {};
     if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;
     else {
       let rss = 0;
@@ -213,6 +250,25 @@ export class HostPlatform implements Platform {
     }
   }
 
+  private buildView(task: HostTask): NonNullable<HostTask['view']> {
+    const allocation = Object.freeze({ ...task.alloc, cores: Object.freeze([...task.alloc.cores]) as number[], bankColours: Object.freeze([...task.alloc.bankColours]) as number[] });
+    const reserved = Object.freeze({
+      cores: Object.freeze([...task.reserved.cores].sort((a, b) => a - b)) as number[],
+      cacheWayMask: task.reserved.cacheWayMask,
+      bankColours: Object.freeze([]) as unknown as number[],
+      memBandwidthPct: task.reserved.memBandwidthPct,
+      ioWeight: task.reserved.ioWeight,
+    });
+    return { allocation, reserved };
+  }
+
+  /** The ways a task may fill: its mask, or all of them when unrestricted (0). */
+  private effectiveMask(t: HostTask): number {
+    const cat = this.rt.resctrlInfo.cat;
+    if (!cat) return 0;
+    return t.alloc.cacheWayMask === 0 ? fullMask(cat.totalWays) : t.alloc.cacheWayMask;
+  }
+
   private freePool(): Snapshot['free'] {
     const used = new Set<number>();
     let ways = 0;
@@ -220,7 +276,7 @@ export class HostPlatform implements Platform {
       if (t.proc.exited) continue;
       for (const c of t.alloc.cores) used.add(c);
       for (const c of t.reserved.cores) used.add(c);
-      ways |= t.alloc.cacheWayMask | t.reserved.cacheWayMask;
+      ways |= this.effectiveMask(t) | t.reserved.cacheWayMask;
     }
     const cat = this.rt.resctrlInfo.cat;
     return {
@@ -238,6 +294,10 @@ export class HostPlatform implements Platform {
     const applied: Action[] = [];
     const refused: RefusedAction[] = [];
     for (const a of actions) {
+      // Whatever happens, this task's views and the free pool are rebuilt at the next observe.
+      const touched = this.byId.get(a.task);
+      if (touched) touched.view = null;
+      this.freeCache = null;
       try {
         if (this.closing) throw new Refusal('the platform is closing');
         this.applyOne(a);
@@ -315,8 +375,6 @@ export class HostPlatform implements Platform {
     } else {
       throw new Refusal(`cannot set cores: ${k?.reason ?? this.noCgroup()} and no native sched_setaffinity`);
     }
-    // Cores taken up by the allocation leave this task's reservation.
-    for (const c of uniq) t.reserved.cores.delete(c);
     t.alloc.cores = uniq;
     // The quota is a share of the task's cores: keep the same share.
     if (t.alloc.cpuQuotaPct < 100 && t.cgroup && this.rt.backend?.knobs().cpuQuota.available) t.cgroup.setCpuQuota(t.alloc.cpuQuotaPct, uniq.length);
@@ -354,12 +412,13 @@ export class HostPlatform implements Platform {
     if (mask !== 0) {
       const problem = catMaskProblem(mask, { totalWays: cat.totalWays, minWays: cat.minWays, sparseAllowed: cat.sparseAllowed });
       if (problem) throw new Refusal(problem);
-      for (const o of this.rt.tasks) {
-        if (o !== t && !o.proc.exited && (o.reserved.cacheWayMask & mask) !== 0) throw new Refusal(`way(s) 0x${(o.reserved.cacheWayMask & mask).toString(16)} are reserved by ${o.spec.id}`);
-      }
+    }
+    // Mask 0 means every way, reserved ones included.
+    const effective = mask === 0 ? fullMask(cat.totalWays) : mask;
+    for (const o of this.rt.tasks) {
+      if (o !== t && !o.proc.exited && (o.reserved.cacheWayMask & effective) !== 0) throw new Refusal(`way(s) 0x${(o.reserved.cacheWayMask & effective).toString(16)} are reserved by ${o.spec.id}`);
     }
     (this.rt.resctrl as ResctrlGroups).setCacheMask(t.spec.id, mask, this.tids(t));
-    t.reserved.cacheWayMask &= ~mask;
     t.alloc.cacheWayMask = mask;
   }
 
@@ -401,13 +460,34 @@ export class HostPlatform implements Platform {
     t.alloc.cpuQuotaPct = cpuPct;
   }
 
+  /** Units other tasks hold (reserved, or in their cpuset / way mask). */
+  private heldByOthers(t: HostTask): { cores: Set<number>; ways: number; owners: (c: number) => string[] } {
+    const cores = new Set<number>();
+    let ways = 0;
+    for (const o of this.rt.tasks) {
+      if (o === t || o.proc.exited) continue;
+      for (const c of o.alloc.cores) cores.add(c);
+      for (const c of o.reserved.cores) cores.add(c);
+      ways |= this.effectiveMask(o) | o.reserved.cacheWayMask;
+    }
+    const owners = (c: number) =>
+      this.rt.tasks.filter((o) => o !== t && !o.proc.exited && (o.alloc.cores.includes(c) || o.reserved.cores.has(c))).map((o) => o.spec.id);
+    return { cores, ways, owners };
+  }
+
+  // Reservations follow the contract in policies/platform.ts: a reserved unit
+  // is exclusive to the task (no other task may hold it in its cpuset or
+  // mask, before or after), it is held but unused until an allocation action
+  // includes it, and it stays reserved after that until `release`.
   private reserve(t: HostTask, g: ResourceGrant): void {
     switch (g.resource) {
       case 'cores': {
-        const free = new Set(this.freePool().cores);
-        const bad = g.cores.filter((c) => !free.has(c));
         if (g.cores.length === 0) throw new Refusal('reserve of no cores');
-        if (bad.length) throw new Refusal(`core(s) ${bad.join(',')} are not free (allocated or reserved)`);
+        const bad = g.cores.filter((c) => !this.rt.coreIds.includes(c));
+        if (bad.length) throw new Refusal(`core(s) ${bad.join(',')} are not available to this run (cores: ${this.rt.coreIds.join(',')})`);
+        const held = this.heldByOthers(t);
+        const taken = g.cores.filter((c) => held.cores.has(c));
+        if (taken.length) throw new Refusal(`core(s) ${taken.join(',')} are held by ${[...new Set(taken.flatMap(held.owners))].join(', ')}`);
         for (const c of g.cores) t.reserved.cores.add(c);
         return;
       }
@@ -415,8 +495,8 @@ export class HostPlatform implements Platform {
         const cat = this.catRules();
         const problem = catMaskProblem(g.mask, { totalWays: cat.totalWays, minWays: 1, sparseAllowed: true });
         if (problem) throw new Refusal(problem);
-        const free = this.freePool().cacheWayMask;
-        if ((g.mask & ~free) !== 0) throw new Refusal(`way(s) 0x${(g.mask & ~free).toString(16)} are not free`);
+        const held = this.heldByOthers(t).ways;
+        if ((g.mask & held) !== 0) throw new Refusal(`way(s) 0x${(g.mask & held).toString(16)} are held by other tasks`);
         t.reserved.cacheWayMask |= g.mask;
         return;
       }
@@ -428,8 +508,11 @@ export class HostPlatform implements Platform {
         return;
       }
       case 'ioWeight': {
-        const k = this.rt.backend?.knobs().ioWeight;
-        if (!k?.available) throw new Refusal(`io weight: ${k?.reason ?? this.noCgroup()}`);
+        const b = this.rt.backend;
+        const k = b?.knobs().ioWeight;
+        if (!b || !k?.available) throw new Refusal(`io weight: ${k?.reason ?? this.noCgroup()}`);
+        const r = b.ioWeightRange;
+        if (!(Number.isInteger(g.weight) && g.weight >= r.min && g.weight <= r.max)) throw new Refusal(`io weight must be an integer in [${r.min}, ${r.max}], got ${g.weight}`);
         t.reserved.ioWeight = g.weight;
         return;
       }
@@ -438,39 +521,37 @@ export class HostPlatform implements Platform {
     }
   }
 
+  /** End the reservation of these units and take them out of the allocation too. */
   private release(t: HostTask, g: ResourceGrant): void {
     switch (g.resource) {
       case 'cores': {
-        const fromReserve = g.cores.filter((c) => t.reserved.cores.has(c));
-        for (const c of fromReserve) t.reserved.cores.delete(c);
-        const fromAlloc = g.cores.filter((c) => !fromReserve.includes(c));
-        if (fromAlloc.length === 0) return;
-        const notHeld = fromAlloc.filter((c) => !t.alloc.cores.includes(c));
+        const notHeld = g.cores.filter((c) => !t.reserved.cores.has(c) && !t.alloc.cores.includes(c));
         if (notHeld.length) throw new Refusal(`task does not hold core(s) ${notHeld.join(',')}`);
-        const left = t.alloc.cores.filter((c) => !fromAlloc.includes(c));
+        const left = t.alloc.cores.filter((c) => !g.cores.includes(c));
         if (left.length === 0) throw new Refusal('releasing these cores would leave the task with none');
-        return this.setCores(t, left);
+        if (left.length !== t.alloc.cores.length) this.setCores(t, left);
+        for (const c of g.cores) t.reserved.cores.delete(c);
+        return;
       }
       case 'cacheWays': {
-        const fromReserve = t.reserved.cacheWayMask & g.mask;
+        const held = t.reserved.cacheWayMask | t.alloc.cacheWayMask;
+        if ((g.mask & ~held) !== 0) throw new Refusal(`task does not hold way(s) 0x${(g.mask & ~held).toString(16)}`);
+        if (t.alloc.cacheWayMask !== 0 && (t.alloc.cacheWayMask & g.mask) !== 0) {
+          const left = t.alloc.cacheWayMask & ~g.mask;
+          if (left === 0) throw new Refusal('releasing these ways would leave the task with none');
+          this.setCacheWays(t, left);
+        }
         t.reserved.cacheWayMask &= ~g.mask;
-        const rest = g.mask & ~fromReserve;
-        if (rest === 0) return;
-        if ((t.alloc.cacheWayMask & rest) !== rest) throw new Refusal(`task does not hold way(s) 0x${rest.toString(16)}`);
-        return this.setCacheWays(t, t.alloc.cacheWayMask & ~rest);
+        return;
       }
       case 'memBandwidthPct':
-        if (t.reserved.memBandwidthPct > 0) {
-          t.reserved.memBandwidthPct = 0;
-          return;
-        }
-        return this.setMemBandwidth(t, 100);
+        if (t.reserved.memBandwidthPct <= 0) throw new Refusal('no memory bandwidth is reserved for this task');
+        t.reserved.memBandwidthPct = 0;
+        return;
       case 'ioWeight':
-        if (t.reserved.ioWeight > 0) {
-          t.reserved.ioWeight = 0;
-          return;
-        }
-        return this.setIoWeight(t, this.rt.backend?.ioWeightRange.default ?? 100);
+        if (t.reserved.ioWeight <= 0) throw new Refusal('no io weight is reserved for this task');
+        t.reserved.ioWeight = 0;
+        return;
       case 'bankColours':
         throw new Refusal('DRAM bank colours need page colouring, which a real host does not offer');
     }
@@ -561,9 +642,36 @@ export class HostPlatform implements Platform {
   // advance / close
   // -------------------------------------------------------------------------
 
+  /**
+   * Sleep until untilNs on the monotonic clock. sleepMode 'timer' (default)
+   * awaits a libuv timer (millisecond resolution). 'native' blocks the thread
+   * in clock_nanosleep(TIMER_ABSTIME) and then yields once to the event loop,
+   * so child exits and output are still handled every tick (tighter wake-up
+   * times; it measured no cheaper on this host, since the event-loop turn is
+   * what costs). 'auto' = native when nothing of the runner needs the event
+   * loop meanwhile (no load generator, no warm-up or echo in flight).
+   */
   async advance(untilNs: number): Promise<void> {
     const waitNs = untilNs - this.now();
-    if (waitNs > 0) await sleep(waitNs / 1e6);
+    if (waitNs <= 0) return;
+    const addon = this.rt.addon;
+    if (addon && this.blockingSleepOk()) {
+      addon.sleepUntilNs(this.t0 + untilNs);
+      await new Promise<void>((r) => setImmediate(r));
+      return;
+    }
+    await sleep(waitNs / 1e6);
+  }
+
+  /** Which sleep advance() uses now. */
+  sleepKind(): 'native' | 'timer' {
+    return this.rt.addon && this.blockingSleepOk() ? 'native' : 'timer';
+  }
+
+  private blockingSleepOk(): boolean {
+    if (this.rt.sleepMode === 'timer') return false;
+    if (this.rt.sleepMode === 'native') return true;
+    return this.inflight.size === 0 && !this.rt.tasks.some((t) => t.loadgen !== null);
   }
 
   /**

@@ -57,7 +57,10 @@ export interface HostPlatformOptions {
   coreIds?: number[];
   /** Peak memory bandwidth for Capabilities (e.g. from `umbra calibrate`). */
   peakMemBandwidthBytesPerSec?: number;
+  /** Memory/IO/resctrl statistics refresh period per task (default 1 s; CPU time is read every observe). */
   slowStatsPeriodNs?: number;
+  /** How advance() sleeps (default 'timer'; see HostPlatform.advance). */
+  sleepMode?: 'auto' | 'timer' | 'native';
   maxEchoNs?: number;
   killGraceMs?: number;
   /** Where the run's scratch dir (sockets, IO files) goes (default: os.tmpdir()). */
@@ -232,6 +235,8 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         cpuTimeNs: 0,
         lastCpuTimeNs: 0,
         echoBusy: false,
+        nextSlowNs: 0,
+        view: null,
       };
       task.proc = pm.spawn(spec.id, argv, {
         cwd: taskDir,
@@ -257,7 +262,9 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         } else throw new UnsupportedError(`task ${spec.id}: cannot pin cores without cgroup cpuset or the native addon`);
       }
       if (spec.memoryLimitBytes !== undefined) cgroup?.setMemoryLimit(spec.memoryLimitBytes);
-      const pa = perf.attachTree(slot, treeBefore.length ? treeBefore : [task.proc.pid]);
+      // Software counters only serve as the CPU-time source when the task has
+      // no cgroup CPU counter; hardware counters are opened wherever a PMU is.
+      const pa = perf.attachTree(slot, treeBefore.length ? treeBefore : [task.proc.pid], { software: !cgroup?.cpuUsageCounter() });
       if (pa.events.includes('instructions')) hardwareCounters = true;
       if (!perfNoted) {
         perfNoted = true;
@@ -318,7 +325,8 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
     const rt: HostRuntime = {
       paths, fs, addon, journal, host, backend, resctrlInfo,
       cgroupReason: backend ? null : skipped.find((x) => x.what === 'cgroups')?.reason ?? sel.reason, resctrl, perf, tasks, coreIds, capabilities, seed,
-      slowStatsPeriodNs: o.slowStatsPeriodNs ?? 100_000_000,
+      slowStatsPeriodNs: o.slowStatsPeriodNs ?? 1_000_000_000,
+      sleepMode: o.sleepMode ?? 'timer',
       maxEchoNs: o.maxEchoNs ?? 100_000_000,
       killGraceMs,
       onClosed: () => {

@@ -1,6 +1,6 @@
 // The runner's state for one task: its process, groups, the allocation as
 // applied, reservations, and the previous counter values observe() diffs against.
-import type { Allocation } from '../policies/platform.js';
+import type { Allocation, Reservation as ReservationView } from '../policies/platform.js';
 import type { TaskCgroup } from './cgroup/cgroup-backend.js';
 import type { HostTaskSpec } from './host-task-spec.js';
 import type { ManagedProcess } from './process/process-manager.js';
@@ -38,4 +38,8 @@ export interface HostTask {
   memBandwidthBytesPerSec?: number;
   lastMemSampleNs?: number;
   echoBusy: boolean;
+  /** When memory/IO/resctrl statistics are next due (observe refreshes them round-robin). */
+  nextSlowNs: number;
+  /** Frozen copies of alloc/reserved for snapshots; null = rebuild at the next observe. */
+  view: { allocation: Allocation; reserved: ReservationView } | null;
 }

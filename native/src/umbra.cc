@@ -16,7 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umbra::RegisterMicrobench(env, exports);
   // Bumped whenever a function's signature changes; native/addon.ts refuses a
   // stale build whose version differs.
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

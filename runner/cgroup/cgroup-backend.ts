@@ -46,7 +46,8 @@ export interface TaskCgroup {
   setMemoryLimit(bytes: number | null): void;
   /** File whose first integer is cumulative CPU time, and its unit in ns (for batched reads). */
   cpuUsageCounter(): { path: string; nsPerUnit: number } | null;
-  stats(): CgroupStats;
+  /** Counters of the group; cpu: false skips the CPU usage read (callers with a batched counter). */
+  stats(o?: { cpu?: boolean }): CgroupStats;
   pids(): number[];
 }
 

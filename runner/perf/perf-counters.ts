@@ -38,10 +38,10 @@ export class PerfCounters {
    * children they create later count too). Pass the task's process tree as it
    * is *before* counting starts, so nothing is counted twice.
    */
-  attachTree(slot: number, pids: number[]): PerfAttachResult {
+  attachTree(slot: number, pids: number[], o: { software?: boolean } = {}): PerfAttachResult {
     const out: PerfAttachResult = { events: [], skipped: [] };
     pids.forEach((pid, i) => {
-      const r = this.attach(slot, pid);
+      const r = this.attach(slot, pid, o);
       if (i === 0) {
         out.events = r.events;
         out.skipped = r.skipped;
@@ -51,7 +51,7 @@ export class PerfCounters {
   }
 
   /** Open this task's counter groups on pid (inherit: later threads/children count too). */
-  attach(slot: number, pid: number): PerfAttachResult {
+  attach(slot: number, pid: number, o: { software?: boolean } = {}): PerfAttachResult {
     const res: PerfAttachResult = { events: [], skipped: [] };
     if (!this.addon) {
       res.skipped.push({ event: 'all', reason: 'native addon not loaded: perf_event_open unavailable, using /proc' });
@@ -64,7 +64,7 @@ export class PerfCounters {
     } else {
       this.openGroup(slot, pid, HARDWARE_EVENTS, res, true);
     }
-    this.openGroup(slot, pid, SOFTWARE_EVENTS, res, false);
+    if (o.software !== false) this.openGroup(slot, pid, SOFTWARE_EVENTS, res, false);
     this.rebuild();
     return res;
   }
@@ -142,6 +142,11 @@ export class PerfCounters {
       }
       for (const [e, v] of m) prev.set(e, Math.max(prev.get(e) ?? 0, v));
     }
+  }
+
+  /** All last read values of a task (cumulative since attach), or undefined when it has none. */
+  valuesOf(slot: number): ReadonlyMap<PerfEventName, number> | undefined {
+    return this.values.get(slot);
   }
 
   /** Last read value (cumulative since attach), or undefined. */

@@ -44,33 +44,47 @@ const one = (a: Action) => {
 };
 
 describe('reservations and refusals', () => {
-  it('reserves only free cores, protects them from others, and hands them over on setCores', () => {
+  it('reserves only cores no other task holds, keeps them exclusive, and release ends reservation and allocation', () => {
     expect(platform.observe().free.cores).toEqual([3]);
-    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cores', cores: [2] } })).toMatch(/core\(s\) 2 are not free/);
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cores', cores: [2] } })).toMatch(/core\(s\) 2 are held by be/);
     expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cores', cores: [3] } })).toBe('applied');
+    // Reserved is not free, and no other task may take it.
     expect(platform.observe().free.cores).toEqual([]);
     expect(one({ kind: 'setCores', task: 'be', cores: [2, 3] })).toMatch(/reserved by lc/);
     expect(one({ kind: 'migrate', task: 'be', cores: [3] })).toMatch(/reserved by lc/);
+    // Activation: the allocation takes the reserved core in; it stays reserved.
     expect(one({ kind: 'setCores', task: 'lc', cores: [0, 1, 3] })).toBe('applied');
-    const lc = platform.observe().tasks.find((t) => t.id === 'lc');
+    let lc = platform.observe().tasks.find((t) => t.id === 'lc');
     expect(lc?.allocation.cores).toEqual([0, 1, 3]);
+    expect(lc?.reserved.cores).toEqual([3]);
     expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [1, 3] } })).toBe('applied');
-    expect(platform.observe().tasks.find((t) => t.id === 'lc')?.allocation.cores).toEqual([0]);
+    lc = platform.observe().tasks.find((t) => t.id === 'lc');
+    expect(lc?.allocation.cores).toEqual([0]);
+    expect(lc?.reserved.cores).toEqual([]);
     expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [0] } })).toMatch(/leave the task with none/);
     expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cores', cores: [2] } })).toMatch(/does not hold core\(s\) 2/);
     expect(platform.observe().free.cores).toEqual([1, 3]);
   });
 
-  it('cache ways and bandwidth: overlapping or over-committed reservations are refused', () => {
-    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cacheWays', mask: 0xf0 } })).toBe('applied');
-    expect(platform.observe().free.cacheWayMask).toBe(0x0f);
-    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'cacheWays', mask: 0x30 } })).toMatch(/not free/);
-    expect(one({ kind: 'setCacheWays', task: 'be', mask: 0x18 })).toMatch(/reserved by lc/);
+  it('cache ways and bandwidth: reservations held by others, or over-committed, are refused', () => {
+    // Everyone starts unrestricted (all ways): confine be first, then reserve for lc.
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cacheWays', mask: 0xf0 } })).toMatch(/held by other tasks/);
     expect(one({ kind: 'setCacheWays', task: 'be', mask: 0x0f })).toBe('applied');
+    expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'cacheWays', mask: 0xf0 } })).toBe('applied');
+    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'cacheWays', mask: 0x30 } })).toMatch(/held by other tasks/);
+    expect(one({ kind: 'setCacheWays', task: 'be', mask: 0x18 })).toMatch(/reserved by lc/);
+    expect(one({ kind: 'setCacheWays', task: 'be', mask: 0 })).toMatch(/reserved by lc/);
     expect(one({ kind: 'setCacheWays', task: 'lc', mask: 0xf0 })).toBe('applied');
     expect(platform.observe().free.cacheWayMask).toBe(0);
+    expect(platform.observe().tasks.find((t) => t.id === 'lc')?.reserved.cacheWayMask).toBe(0xf0);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cacheWays', mask: 0xf0 } })).toMatch(/leave the task with none/);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'cacheWays', mask: 0x30 } })).toBe('applied');
+    expect(platform.observe().tasks.find((t) => t.id === 'lc')).toMatchObject({ allocation: { cacheWayMask: 0xc0 }, reserved: { cacheWayMask: 0xc0 } });
     expect(one({ kind: 'reserve', task: 'lc', grant: { resource: 'memBandwidthPct', pct: 70 } })).toBe('applied');
     expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'memBandwidthPct', pct: 40 } })).toMatch(/30% is unreserved/);
+    expect(one({ kind: 'release', task: 'be', grant: { resource: 'memBandwidthPct', pct: 40 } })).toMatch(/no memory bandwidth is reserved/);
+    expect(one({ kind: 'release', task: 'lc', grant: { resource: 'memBandwidthPct', pct: 70 } })).toBe('applied');
+    expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'memBandwidthPct', pct: 40 } })).toBe('applied');
     expect(one({ kind: 'reserve', task: 'be', grant: { resource: 'bankColours', colours: [0] } })).toMatch(/page colouring/);
   });
 

@@ -123,6 +123,8 @@ describe('HostPlatform on fake resctrl + cgroup v2 trees', () => {
       scratchRoot: dir,
       killGraceMs: 500,
       coreIds: [0, 1, 2, 3],
+      // Monitoring is refreshed per task at this period (default 1 s).
+      slowStatsPeriodNs: 50e6,
     });
     platform = started.platform;
     const caps = platform.capabilities();

@@ -247,7 +247,7 @@ class V1TaskGroup implements TaskCgroup {
     return d ? { path: join(d, 'cpuacct.usage'), nsPerUnit: 1 } : null;
   }
 
-  stats(): CgroupStats {
+  stats(o: { cpu?: boolean } = {}): CgroupStats {
     const fs = this.backend.fsAccess;
     const out: CgroupStats = {};
     const num = (p: string) => {
@@ -255,7 +255,7 @@ class V1TaskGroup implements TaskCgroup {
       return t === undefined ? undefined : firstUnsignedInt(t);
     };
     const acct = this.dirs.get('cpuacct');
-    if (acct) out.cpuUsageNs = num(join(acct, 'cpuacct.usage'));
+    if (acct && o.cpu !== false) out.cpuUsageNs = num(join(acct, 'cpuacct.usage'));
     const mem = this.dirs.get('memory');
     if (mem) out.memoryBytes = num(join(mem, 'memory.usage_in_bytes'));
     const blk = this.dirs.get('blkio');

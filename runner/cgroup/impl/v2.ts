@@ -187,10 +187,10 @@ class V2TaskGroup implements TaskCgroup {
     return { path: join(this.dir, 'cpu.stat'), nsPerUnit: 1000 };
   }
 
-  stats(): CgroupStats {
+  stats(o: { cpu?: boolean } = {}): CgroupStats {
     const fs = this.backend.fsAccess;
     const out: CgroupStats = {};
-    const cpu = tryReadText(fs, join(this.dir, 'cpu.stat'));
+    const cpu = o.cpu === false ? undefined : tryReadText(fs, join(this.dir, 'cpu.stat'));
     const u = cpu ? /^usage_usec\s+(\d+)/m.exec(cpu) : null;
     if (u) out.cpuUsageNs = Number(u[1]) * 1000;
     const mem = tryReadText(fs, join(this.dir, 'memory.current'));
