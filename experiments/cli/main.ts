@@ -17,6 +17,8 @@ import { forecastCommand } from './commands/forecast.js';
 import { forecastTableCommand } from './commands/forecast-table.js';
 import { trainLstmCommand } from './commands/train-lstm.js';
 import { llcValidateCommand } from './commands/llc-validate.js';
+import { benchCommand } from './commands/bench.js';
+import { dramSimCommand } from './commands/dram-sim.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
@@ -29,6 +31,8 @@ const COMMANDS: CliCommand[] = [
   forecastTableCommand,
   trainLstmCommand,
   llcValidateCommand,
+  benchCommand,
+  dramSimCommand,
 ];
 
 export function umbraVersion(): string {

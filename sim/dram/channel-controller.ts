@@ -44,6 +44,8 @@ export interface ChannelStats {
 export interface CompletionSink {
   /** A read's data returns at `cycle` (called when the READ issues, with the future cycle). */
   readCompleted(requestId: number, acceptedCycle: number, cycle: number): void;
+  /** A READ or WRITE command issued for the request (rowHit: the row had served a column command already). */
+  columnIssued?(requestId: number, isWrite: boolean, rowHit: boolean, cycle: number): void;
 }
 
 const MOVED = 1;
@@ -306,7 +308,9 @@ export class ChannelController {
     switch (cmd) {
       case Cmd.Read: {
         st.readCommands++;
-        if (s.rowHitCount[bank] !== 0) st.readRowHits++;
+        const hit = s.rowHitCount[bank] !== 0;
+        if (hit) st.readRowHits++;
+        if (this.sink?.columnIssued) this.sink.columnIssued(this.txRequestId[tx], false, hit, now);
         const addr = this.txAddr[tx];
         const done = now + this.readDelay;
         const all = this.pendingReads.get(addr)!;
@@ -319,7 +323,9 @@ export class ChannelController {
       }
       case Cmd.Write: {
         st.writeCommands++;
-        if (s.rowHitCount[bank] !== 0) st.writeRowHits++;
+        const hit = s.rowHitCount[bank] !== 0;
+        if (hit) st.writeRowHits++;
+        if (this.sink?.columnIssued) this.sink.columnIssued(this.txRequestId[tx], true, hit, now);
         this.pendingWrites.delete(this.txAddr[tx]);
         this.freeTxId(tx);
         break;

@@ -278,7 +278,7 @@ export function profilePattern(pattern: AccessPattern, sets: number, ways: numbe
     buckets.push({ f, g, r: g / f, fp: histograms[b].footprintTable(Math.max(1, linesPerSetHere)), sv: histograms[b].survivalTable() });
   }
   const nGrid: number[] = [];
-  for (let e = -6; e <= 24; e += 1 / 8) nGrid.push(Math.pow(2, e));
+  for (let k = 0; k <= (GRID_MAX_EXP - GRID_MIN_EXP) * GRID_PER_OCTAVE; k++) nGrid.push(Math.pow(2, GRID_MIN_EXP + k / GRID_PER_OCTAVE));
   const occupancyAt = new Float64Array(nGrid.length);
   const reuseMissAt = new Float64Array(nGrid.length);
   nGrid.forEach((n, i) => {
@@ -311,6 +311,22 @@ export function profilePattern(pattern: AccessPattern, sets: number, ways: numbe
 }
 
 const N_BUCKETS = 8;
+
+// The curves' grid: n = 2^(GRID_MIN_EXP + k / GRID_PER_OCTAVE), so a lookup is a log, not a search.
+const GRID_MIN_EXP = -6;
+const GRID_MAX_EXP = 24;
+const GRID_PER_OCTAVE = 8;
+
+/** Interpolate a curve tabulated on the log grid. */
+function gridAt(ys: Float64Array, n: number): number {
+  const x = (Math.log2(n) - GRID_MIN_EXP) * GRID_PER_OCTAVE;
+  if (x <= 0) return ys[0];
+  const last = ys.length - 1;
+  if (x >= last) return ys[last];
+  const i = Math.floor(x);
+  const f = x - i;
+  return ys[i] + f * (ys[i + 1] - ys[i]);
+}
 
 // Own accesses to a set arrive at random times, so a window holding n of them
 // on average holds Poisson(n). For small n this matters (a task touching a set
@@ -352,14 +368,14 @@ function tableAt(xs: Float64Array, ys: Float64Array, x: number): number {
 export function occupancyAtMean(p: CacheProfile, n: number): number {
   if (n === Infinity) return p.linesPerSet;
   if (n <= 0) return 0;
-  return tableAt(p.nGrid, p.occupancyAt, n);
+  return gridAt(p.occupancyAt, n);
 }
 
 /** Share of the task's accesses that miss when lines live n mean own accesses after last use. */
 export function reuseMissAtMean(p: CacheProfile, n: number): number {
   if (n === Infinity) return 0;
   if (n <= 0) return 1;
-  return tableAt(p.nGrid, p.reuseMissAt, n);
+  return gridAt(p.reuseMissAt, n);
 }
 
 /** Miss ratio at a (possibly fractional) number of ways per set, interpolated. */

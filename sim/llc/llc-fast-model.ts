@@ -25,6 +25,8 @@ export interface LlcFastResult {
   occupancyWays: number[];
   /** Steady-state miss ratio per task. */
   missRatio: number[];
+  /** Eviction time of the unconstrained tasks (a warm start for the next solve). */
+  rootEvictionTime: number;
 }
 
 function popcount(x: number): number {
@@ -33,26 +35,51 @@ function popcount(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
-/** T such that sum of footprints equals capacity (Infinity when everything fits). */
-function solveEvictionTime(tasks: LlcFastTask[], idx: number[], capacityWays: number): number {
-  const rate = idx.map((i) => tasks[i].accessesPerSec / tasks[i].profile.sets);
+/**
+ * T such that the footprints fill the capacity (Infinity when everything
+ * fits). Geometric bisection on T; `hint` (a previous answer) narrows the
+ * bracket so repeated solves of a slowly changing mix take a few steps.
+ */
+function solveEvictionTime(tasks: LlcFastTask[], idx: number[], capacityWays: number, hint?: number): number {
+  if (capacityWays <= 0) return 0;
+  const k = idx.length;
+  const rate = new Float64Array(k);
+  const prof: CacheProfile[] = [];
+  let fitsAll = 0;
+  for (let j = 0; j < k; j++) {
+    const t = tasks[idx[j]];
+    rate[j] = t.accessesPerSec / t.profile.sets;
+    prof.push(t.profile);
+    fitsAll += t.profile.linesPerSet;
+  }
+  if (fitsAll <= capacityWays) return Infinity;
   const total = (t: number) => {
     let s = 0;
-    for (let j = 0; j < idx.length; j++) s += occupancyAtMean(tasks[idx[j]].profile, rate[j] * t);
+    for (let j = 0; j < k; j++) s += occupancyAtMean(prof[j], rate[j] * t);
     return s;
   };
-  if (capacityWays <= 0) return 0;
-  let hi = 1;
-  // grow until the footprints overflow capacity (or clearly never will)
-  let guard = 0;
-  while (total(hi) < capacityWays) {
-    hi *= 8;
-    if (++guard > 40) return Infinity;
+  let lo: number;
+  let hi: number;
+  if (hint !== undefined && hint > 0 && Number.isFinite(hint)) {
+    lo = hi = hint;
+    let guard = 0;
+    while (total(lo) > capacityWays && guard++ < 60) lo /= 2;
+    guard = 0;
+    while (total(hi) < capacityWays && guard++ < 60) hi *= 2;
+    if (total(hi) < capacityWays) return Infinity;
+  } else {
+    hi = 1;
+    let guard = 0;
+    while (total(hi) < capacityWays) {
+      hi *= 8;
+      if (++guard > 40) return Infinity;
+    }
+    lo = hi / 8;
+    guard = 0;
+    while (total(lo) > capacityWays && guard++ < 80) lo /= 8;
   }
-  let lo = hi / 8;
-  guard = 0;
-  while (total(lo) > capacityWays && guard++ < 80) lo /= 8;
-  for (let it = 0; it < 50; it++) {
+  // to a relative width of 1e-4 (occupancies then agree to well under 0.01 way)
+  while (hi / lo > 1.0001) {
     const mid = Math.sqrt(lo * hi);
     if (total(mid) < capacityWays) lo = mid;
     else hi = mid;
@@ -65,7 +92,11 @@ function occupancyAt(task: LlcFastTask, t: number): number {
   return occupancyAtMean(task.profile, (task.accessesPerSec / task.profile.sets) * t);
 }
 
-export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[]): LlcFastResult {
+/**
+ * `hint`: the root eviction time of a previous solve of a similar mix (returned
+ * in the result), to warm-start the search.
+ */
+export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: number): LlcFastResult {
   const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
   const masks = tasks.map((t) => (t.mask === 0 ? full : t.mask & full));
   const occ = new Array<number>(tasks.length).fill(0);
@@ -74,6 +105,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[]): LlcFas
   for (let i = 0; i < tasks.length; i++) {
     if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
   }
+  let rootTime = Infinity;
   const distinctMasks = [...new Set(masks)].sort((a, b) => popcount(a) - popcount(b));
   const union = masks.reduce((u, m) => u | m, 0);
 
@@ -85,7 +117,8 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[]): LlcFas
       for (let i = 0; i < tasks.length; i++) if (fixed[i] && (masks[i] & ~m) === 0) s += occ[i];
       return s;
     };
-    const tRoot = solveEvictionTime(tasks, free, popcount(union) - fixedOccIn(union));
+    const tRoot = solveEvictionTime(tasks, free, popcount(union) - fixedOccIn(union), round === 0 ? hint : undefined);
+    if (round === 0) rootTime = tRoot;
     // the mask whose confined tasks fill it first (smallest eviction time), if before the global one
     let bestT = tRoot;
     let bestMask = 0;
@@ -118,6 +151,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[]): LlcFas
   return {
     occupancyWays: occ,
     missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], evictionTime[i])),
+    rootEvictionTime: rootTime,
   };
 }
 

@@ -16,7 +16,7 @@ import { profilePattern, type CacheProfile } from './cache-profile.js';
 
 const PROFILE_SEED = 'umbra-profile';
 /** Bump when the profiler's output changes. */
-const PROFILE_VERSION = 3;
+const PROFILE_VERSION = 4;
 const memory = new Map<string, CacheProfile>();
 
 function cacheDir(): string | null {

@@ -78,13 +78,25 @@ export function lastContentionIterations(): number {
   return lastIterations;
 }
 
-export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, previousCpi?: number[]): ContentionAnswer[] {
+/** What a solve leaves for the next one to start from. */
+export interface ContentionWarmStart {
+  cpi: number[];
+  llcEvictionTime: number;
+}
+
+/**
+ * `warm`: the previous solve's state (same tasks), to start from; `maxIterations`
+ * bounds the rounds (the quantum loop uses few, since the state moves little
+ * between quanta and each quantum continues the iteration).
+ */
+export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, warm?: ContentionWarmStart, maxIterations = MAX_ITERATIONS): { answers: ContentionAnswer[]; warm: ContentionWarmStart } {
+  const previousCpi = warm?.cpi;
   const n = tasks.length;
   const hz = m.freqGHz * 1e9;
   const cpi = tasks.map((t, i) => previousCpi?.[i] ?? t.kernel.cpiCore);
   const active = tasks.map((t) => t.cpuCores > 0);
   // Steady LLC shares depend on access rates, which depend on CPI: iterate.
-  let llc = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1) };
+  let llc = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1), rootEvictionTime: warm?.llcEvictionTime ?? Infinity };
   let lat = new Array<number>(n).fill(0);
   let ioShare = new Array<number>(n).fill(1);
   let miss = new Array<number>(n).fill(1);
@@ -92,12 +104,13 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
   const step = new Array<number>(n).fill(0.9);
   const lastDelta = new Array<number>(n).fill(0);
   const mlpEff = tasks.map((t) => Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100)));
-  for (let it = 0; it < MAX_ITERATIONS; it++) {
+  for (let it = 0; it < maxIterations; it++) {
     const ips = tasks.map((t, i) => (active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0));
     const accesses = tasks.map((t, i) => (ips[i] * t.kernel.apki) / 1000);
     llc = solveLlcSharing(
       m.ways,
       tasks.map((t, i) => ({ profile: t.profile, accessesPerSec: accesses[i], mask: t.wayMask })),
+      Number.isFinite(llc.rootEvictionTime) ? llc.rootEvictionTime : undefined,
     );
     miss = tasks.map((t, i) => {
       if (t.measuredMissRatio !== undefined) return t.measuredMissRatio;
@@ -142,7 +155,7 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
     if (it > 0 && moved < CPI_TOLERANCE) break;
   }
   lastIterations = iterations;
-  return tasks.map((t, i) => {
+  const answers = tasks.map((t, i) => {
     const ips = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
     const acc = (ips * t.kernel.apki) / 1000;
     const missesPerSec = acc * miss[i];
@@ -159,6 +172,7 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
       cpuUsable: ioShare[i],
     };
   });
+  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime } };
 }
 
 /** Weighted max-min fair allocation of `capacity` among demands. */

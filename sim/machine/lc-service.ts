@@ -12,6 +12,8 @@
 import type { Rng } from '../../util/rng.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
+const BUSY_TAU_NS = 5_000_000;
+
 export interface LcServiceOptions {
   rpsProfile: DemandProfile;
   instrPerRequest: number;
@@ -61,7 +63,9 @@ export class LcService {
   private windowBusyNs = 0;
   private windowInstructions = 0;
   private lastUtilisation = 0;
-  private windowStartNs = 0;
+  /** Exponentially decayed busy time (time constant BUSY_TAU_NS), for a load estimate that does not jitter with each window. */
+  private decayedBusyNs = 0;
+  private decayedAtNs = 0;
   private completions: number[] = []; // completion times not yet reached, for completedRps
 
   constructor(private readonly o: LcServiceOptions) {
@@ -93,15 +97,15 @@ export class LcService {
   }
 
   /**
-   * Fraction of time a worker is busy: over the window so far once it is long
-   * enough to say (0.5 ms), else over the last window.
+   * Fraction of time a worker is busy, decayed over the last few milliseconds
+   * (before the first requests: the primed value).
    */
   busyEstimate(nowNs: number): number {
-    const elapsed = nowNs - this.windowStartNs;
     const workers = this.servers.length;
     if (workers === 0) return 0;
-    if (elapsed >= 500_000) return Math.min(1, this.windowBusyNs / (workers * elapsed));
-    return this.lastUtilisation;
+    if (this.decayedAtNs === 0 && this.decayedBusyNs === 0) return this.lastUtilisation;
+    const busy = this.decayedBusyNs * Math.exp(-(nowNs - this.decayedAtNs) / BUSY_TAU_NS);
+    return Math.min(1, busy / (workers * BUSY_TAU_NS));
   }
 
   /** Prime the estimate before any request has been seen. */
@@ -163,6 +167,8 @@ export class LcService {
       this.starts.push(start);
       this.latencies.push(done - arrival);
       this.windowBusyNs += serviceNs;
+      this.decayedBusyNs = this.decayedBusyNs * Math.exp(-(arrival - this.decayedAtNs) / BUSY_TAU_NS) + serviceNs;
+      this.decayedAtNs = arrival;
       this.windowInstructions += instr;
       this.completions.push(done);
     }
@@ -200,7 +206,6 @@ export class LcService {
       instructions: this.windowInstructions,
     };
     this.lastUtilisation = util;
-    this.windowStartNs = nowNs;
     this.latencies = [];
     this.windowArrivals = 0;
     this.windowRejected = 0;

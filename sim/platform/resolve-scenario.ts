@@ -30,7 +30,7 @@ export interface ResolvedTask {
 export interface ResolvedScenario {
   machine: MachineDescription;
   llcMode: 'fast' | 'exact';
-  refreshNs: number;
+  quantumNs: number;
   tasks: ResolvedTask[];
 }
 
@@ -82,7 +82,7 @@ export async function resolveScenario(spec: ScenarioSpec, opts: { baseDir: strin
       ioWeight: t.ioWeight ?? machine.io.weightDefault,
     });
   }
-  return { machine, llcMode: spec.llcMode, refreshNs: Math.round(spec.refreshUs * 1000), tasks };
+  return { machine, llcMode: spec.llcMode, quantumNs: Math.round(spec.quantumUs * 1000), tasks };
 }
 
 async function resolveDemand(t: TaskSpec, opts: { baseDir: string; seed: number | string }, field: string): Promise<DemandProfile> {

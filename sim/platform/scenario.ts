@@ -79,8 +79,11 @@ export const scenarioSchema = z
     machine: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     /** LLC model: fast (profiles, for long runs) or exact (every access through the LRU cache). */
     llcMode: z.enum(['fast', 'exact']).default('fast'),
-    /** How often the contention solve is refreshed while load moves, in microseconds. */
-    refreshUs: z.number().positive().default(1000),
+    /**
+     * Contention quantum, microseconds: between applied actions, contention is
+     * re-solved at most once per quantum, when load, phases or cache shares moved.
+     */
+    quantumUs: z.number().min(100).max(100_000).default(5000),
     tasks: z.array(taskSpecSchema).min(1),
   })
   .strict()

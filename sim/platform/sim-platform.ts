@@ -11,7 +11,7 @@ import { EventQueue } from '../core/event-queue.js';
 import { LlcExact } from '../llc/llc-exact.js';
 import { profileFor } from '../llc/profile-cache.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
-import { analyticDram, solveContention, type ContentionAnswer, type DramSolver } from '../machine/contention.js';
+import { analyticDram, solveContention, type ContentionAnswer, type ContentionWarmStart, type DramSolver } from '../machine/contention.js';
 import { LcService } from '../machine/lc-service.js';
 import { llcSets } from '../machine/machine-description.js';
 import { makePattern, workingSetBytes, type Kernel } from '../workloads/kernel.js';
@@ -35,6 +35,9 @@ export interface SimPlatformOptions {
 /** An echo burst samples this share of the requests in its window (its CPU cost) and reports after this share of it. */
 const ECHO_SAMPLE_FRACTION = 0.1;
 const MIN_ECHO_LATENCY_NS = 100_000;
+const OCCUPANCY_RESOLVE_NS = 4_000_000;
+/** Fixed-point rounds per quantum solve (each quantum continues from the last). */
+const QUANTUM_ITERATIONS = 2;
 
 interface Counters {
   cpuTimeNs: number;
@@ -57,6 +60,10 @@ interface SimTask {
   busyUsed: number;
   warmedCores: Set<number>;
   occupancyWays: number;
+  /** Occupancy when the current contention solution was computed. */
+  occupancyAtSolve: number;
+  /** Second-class: share of threads runnable the current solution assumed. */
+  activityUsed: number;
   warmBytesPerSec: number;
   cpuCores: number;
   ans: ContentionAnswer;
@@ -64,6 +71,13 @@ interface SimTask {
   prev: Counters;
   pattern: AccessPattern | null;
   measuredMiss: number | undefined;
+}
+
+/** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
+function coldMiss(t: SimTask, occupancyWays: number): number {
+  const target = t.ans.targetOccupancyWays;
+  if (target <= 0 || occupancyWays >= target) return 0;
+  return (1 - t.ans.missRatio) * (1 - occupancyWays / target);
 }
 
 const zeroCounters = (): Counters => ({ cpuTimeNs: 0, instructions: 0, cycles: 0, llcAccesses: 0, llcMisses: 0, memReadBytes: 0, memWriteBytes: 0, ioBytes: 0 });
@@ -86,7 +100,8 @@ export class SimPlatform implements Platform {
   private readonly echoRng: Rng;
   private readonly llcExact: LlcExact | null = null;
   private readonly exactBuf = new Int32Array(256);
-  private cpiCache: number[] | undefined;
+  private warm: ContentionWarmStart | undefined;
+  private lastSolveNs = 0;
   /** Number of contention solves (for the benchmark). */
   solves = 0;
 
@@ -145,6 +160,8 @@ export class SimPlatform implements Platform {
         busyUsed: 0,
         warmedCores: new Set<number>(),
         occupancyWays: 0,
+        occupancyAtSolve: 0,
+        activityUsed: 0,
         warmBytesPerSec: 0,
         cpuCores: 0,
         ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
@@ -157,9 +174,8 @@ export class SimPlatform implements Platform {
     for (const t of this.tasks) {
       if (t.lc) t.lc.primeUtilisation(t.lc.offeredWorkers(0, t.kernel.cpiCore * 1.5, m.cores.freqGHz) / Math.max(1, t.spec.cores.length));
       this.syncExactMask(t);
-      if (!t.lc) this.scheduleActivityChange(t, 0);
     }
-    this.q.schedule(scenario.refreshNs, (now) => this.onRefresh(now), 'refresh', 1);
+    this.q.schedule(scenario.quantumNs, (now) => this.onQuantum(now), 'quantum', 1);
     this.resolve();
   }
 
@@ -200,36 +216,52 @@ export class SimPlatform implements Platform {
       const next = Math.min(this.q.peekTime(), target);
       this.integrateTo(next);
       if (!this.q.fireNext(target)) break;
-      if (this.dirty) this.resolve();
     }
     this.q.advanceClock(target);
     this.integrateTo(target);
   }
 
-  private scheduleActivityChange(t: SimTask, fromNs: number): void {
-    const next = t.spec.load.nextChangeNs(fromNs);
-    if (next === Infinity) return;
-    this.q.schedule(next, (now) => {
-      this.dirty = true;
-      this.scheduleActivityChange(t, now);
-    }, `activity/${t.spec.id}`, 0);
-  }
-
-  private onRefresh(now: number): void {
+  private onQuantum(now: number): void {
+    // Contention is re-solved at most once per quantum (applied actions are
+    // solved at once), and only when something material moved: a second-class
+    // job's runnable threads changed (its phase or trace), a warm-up or echo
+    // burst started or ended, a first-class service's
+    // load changed enough to shift the machine's memory traffic by 3%, or the
+    // CPU share of second-class threads on cores it shares with them; or a
+    // cache share that was filling has covered half its cold-miss excess
+    // (checked at most every OCCUPANCY_RESOLVE_NS).
+    let totalTraffic = 0;
+    for (const t of this.tasks) totalTraffic += t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec;
     for (const t of this.tasks) {
-      if (t.lc) {
-        const busy = this.workerBusy(t, now);
-        if (Math.abs(busy - t.busyUsed) > 0.05) this.dirty = true;
+      if (!t.lc) continue;
+      const busy = this.workerBusy(t, now);
+      const moved = Math.abs(busy - t.busyUsed);
+      if (moved < 0.02) continue;
+      const perBusy = t.busyUsed > 0.01 ? (t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec) / t.busyUsed : 0;
+      if (moved * perBusy > 0.03 * totalTraffic) this.dirty = true;
+      else if (moved > 0.1 && this.sharesCoresWithOthers(t)) this.dirty = true;
+    }
+    for (const t of this.tasks) if (!t.lc && t.spec.load.valueAt(now) !== t.activityUsed) this.dirty = true;
+    if (!this.dirty && now - this.lastSolveNs >= OCCUPANCY_RESOLVE_NS) {
+      // a cache share that was filling with a real cold-miss excess (over 5
+      // points, e.g. after a new mask or a migration) re-solves once half of it is gone
+      for (const t of this.tasks) {
+        const then = coldMiss(t, t.occupancyAtSolve);
+        if (then > 0.05 && coldMiss(t, t.occupancyWays) < then / 2) this.dirty = true;
       }
-      if (Math.abs(t.occupancyWays - t.ans.targetOccupancyWays) > 0.25) this.dirty = true;
     }
     if (this.llcExact) this.dirty = true;
     if (this.echoLoad.some((e) => e.untilNs <= now)) {
       this.echoLoad = this.echoLoad.filter((e) => e.untilNs > now);
       this.dirty = true;
     }
-    if (this.dirty) this.resolve();
-    this.q.schedule(now + this.scenario.refreshNs, (n) => this.onRefresh(n), 'refresh', 1);
+    if (this.dirty) this.resolve(false);
+    this.q.schedule(now + this.scenario.quantumNs, (n) => this.onQuantum(n), 'quantum', 1);
+  }
+
+  private sharesCoresWithOthers(t: SimTask): boolean {
+    const mine = this.alloc.alloc[t.index].cores;
+    return this.tasks.some((o) => o !== t && this.alloc.alloc[o.index].cores.some((c) => mine.includes(c)));
   }
 
   private workerBusy(t: SimTask, now: number): number {
@@ -307,11 +339,17 @@ export class SimPlatform implements Platform {
     if (this.llcExact) this.llcExact.setTaskMask(t.index, this.alloc.effectiveMask(t.index) || this.llcExact.fullMask);
   }
 
-  /** Solve contention for the current allocation and load; update rates and service speeds. */
-  private resolve(): void {
+  /**
+   * Solve contention for the current allocation and load; update rates and
+   * service speeds. `full`: iterate to convergence (after actions and at the
+   * start); otherwise a few rounds continuing from the last solve (the quantum
+   * loop, where the state moves little from one quantum to the next).
+   */
+  private resolve(full = true): void {
     const now = this.q.now;
     this.dirty = false;
     this.solves++;
+    this.lastSolveNs = now;
     const m = this.scenario.machine;
     const extraLoad = new Float64Array(m.cores.count);
     for (const e of this.echoLoad) if (e.untilNs > now) extraLoad[e.core] += 1;
@@ -322,7 +360,7 @@ export class SimPlatform implements Platform {
         const a = this.alloc.alloc[t.index];
         return {
           cores: a.cores,
-          runnableThreads: t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, t.spec.load.valueAt(now))),
+          runnableThreads: t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, (t.activityUsed = t.spec.load.valueAt(now)))),
           workerBusy: t.lc ? t.busyUsed : 0,
           firstClass: !!t.lc,
           quotaPct: a.quotaPct,
@@ -331,7 +369,7 @@ export class SimPlatform implements Platform {
       }),
       extraLoad,
     );
-    const answers = solveContention(
+    const { answers, warm } = solveContention(
       { freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec },
       this.tasks.map((t) => {
         const a = this.alloc.alloc[t.index];
@@ -350,10 +388,12 @@ export class SimPlatform implements Platform {
         };
       }),
       this.dram,
-      this.cpiCache,
+      this.warm,
+      full ? undefined : QUANTUM_ITERATIONS,
     );
-    this.cpiCache = answers.map((a) => a.cpi);
+    this.warm = warm;
     for (const t of this.tasks) {
+      t.occupancyAtSolve = t.occupancyWays;
       t.ans = answers[t.index];
       t.cpuCores = shares.cpuCores[t.index];
       if (t.lc) {

@@ -36,6 +36,8 @@ export class ConstantProfile implements DemandProfile {
  */
 export class StepProfile implements DemandProfile {
   private readonly periodNs: number;
+  /** For each step, how many steps until the value differs (Infinity if it never does). */
+  private readonly runLength: Float64Array;
   constructor(
     private readonly values: Float64Array,
     private readonly stepNs: number,
@@ -44,6 +46,16 @@ export class StepProfile implements DemandProfile {
     if (values.length === 0) throw new RangeError('a step profile needs at least one value');
     if (!(stepNs > 0) || !Number.isInteger(stepNs)) throw new RangeError(`step must be a positive integer ns, got ${stepNs}`);
     this.periodNs = values.length * stepNs;
+    const n = values.length;
+    this.runLength = new Float64Array(n).fill(Infinity);
+    // scan backwards (twice round when looping) so every step knows the distance to the next change
+    let next = Infinity;
+    for (let k = (loop ? 2 * n : n) - 1; k >= 0; k--) {
+      const i = k % n;
+      const j = (k + 1) % n;
+      if (k + 1 < (loop ? 2 * n : n) && values[j] !== values[i]) next = k + 1;
+      this.runLength[i] = next === Infinity ? Infinity : next - k;
+    }
   }
   private index(tNs: number): number {
     let i = Math.floor(tNs / this.stepNs);
@@ -56,8 +68,9 @@ export class StepProfile implements DemandProfile {
   }
   nextChangeNs(tNs: number): number {
     if (!this.loop && tNs >= this.periodNs - this.stepNs) return Infinity;
-    // the next step boundary (steps with equal values still count: cheap and simple)
-    return (Math.floor(tNs / this.stepNs) + 1) * this.stepNs;
+    const step = Math.max(0, Math.floor(tNs / this.stepNs));
+    const run = this.runLength[this.index(tNs)];
+    return run === Infinity ? Infinity : (step + run) * this.stepNs;
   }
   peakOver(tNs: number, horizonNs: number): number {
     let peak = this.valueAt(tNs);
