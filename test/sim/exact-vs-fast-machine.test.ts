@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { makePlatform, runFor, smallScenario } from './helpers.js';
+
+/** Miss ratio of each task over the last `ms` of a run. */
+function missRatios(snapsBefore: ReturnType<typeof runFor>[number], snapsAfter: ReturnType<typeof runFor>[number]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of snapsAfter.tasks) {
+    const b = snapsBefore.tasks.find((x) => x.id === t.id)!;
+    out[t.id] = (t.llcMisses! - b.llcMisses!) / Math.max(1, t.llcAccesses! - b.llcAccesses!);
+  }
+  return out;
+}
+
+describe('the whole machine in exact and fast LLC mode', () => {
+  it('per-task miss ratios agree within 3 percentage points in steady state', async () => {
+    const run = async (llcMode: 'exact' | 'fast') => {
+      const p = await makePlatform(smallScenario({ llcMode }));
+      const snaps = runFor(p, 150);
+      return missRatios(snaps[9], snaps[snaps.length - 1]);
+    };
+    const exact = await run('exact');
+    const fast = await run('fast');
+    for (const id of Object.keys(exact)) {
+      expect(Math.abs(exact[id] - fast[id]) * 100, `${id}: exact ${(exact[id] * 100).toFixed(2)}% fast ${(fast[id] * 100).toFixed(2)}%`).toBeLessThanOrEqual(3);
+    }
+    // the check has teeth: the tasks differ a lot from each other
+    expect(Math.max(...Object.values(exact)) - Math.min(...Object.values(exact))).toBeGreaterThan(0.3);
+  }, 120_000);
+});
