@@ -10,6 +10,7 @@
 // completion, so queueing is never hidden. Requests beyond `maxQueue` waiting
 // are rejected and count as infinitely late.
 import type { Rng } from '../../util/rng.js';
+import { F64Buffer } from '../../util/f64-buffer.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
 const BUSY_TAU_NS = 5_000_000;
@@ -54,10 +55,10 @@ export class LcService {
   private readonly sigma: number;
   private readonly maxQueue: number;
   /** Start times of accepted requests, FCFS so non-decreasing; [queueHead, length) may still be waiting. */
-  private starts: number[] = [];
+  private starts = new F64Buffer();
   private queueHead = 0;
   // window accumulators
-  private latencies: number[] = [];
+  private latencies = new F64Buffer();
   private windowArrivals = 0;
   private windowRejected = 0;
   private windowBusyNs = 0;
@@ -66,7 +67,10 @@ export class LcService {
   /** Exponentially decayed busy time (time constant BUSY_TAU_NS), for a load estimate that does not jitter with each window. */
   private decayedBusyNs = 0;
   private decayedAtNs = 0;
-  private completions: number[] = []; // completion times not yet reached, for completedRps
+  private completions = new F64Buffer(); // completion times not yet counted, for completedRps
+  /** The arrival rate holds until rateUntilNs (cached so arrivals do not query the profile each time). */
+  private rate = 0;
+  private rateUntilNs = -1;
 
   constructor(private readonly o: LcServiceOptions) {
     this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
@@ -116,10 +120,13 @@ export class LcService {
   private drawArrival(fromNs: number): number {
     let t = fromNs;
     for (;;) {
-      const rate = this.o.rpsProfile.valueAt(t);
-      const change = this.o.rpsProfile.nextChangeNs(t);
-      if (rate > 0) {
-        const gap = this.o.arrivalsRng.exp(1e9 / rate);
+      if (t >= this.rateUntilNs) {
+        this.rate = this.o.rpsProfile.valueAt(t);
+        this.rateUntilNs = this.o.rpsProfile.nextChangeNs(t);
+      }
+      const change = this.rateUntilNs;
+      if (this.rate > 0) {
+        const gap = this.o.arrivalsRng.exp(1e9 / this.rate);
         if (t + gap < change) return Math.ceil(t + gap);
       }
       if (change === Infinity) return Infinity;
@@ -141,7 +148,8 @@ export class LcService {
       this.windowArrivals++;
       const instr = this.drawInstructions();
       // drop started requests from the waiting list
-      while (this.queueHead < this.starts.length && this.starts[this.queueHead] <= arrival) this.queueHead++;
+      const starts = this.starts.data;
+      while (this.queueHead < this.starts.length && starts[this.queueHead] <= arrival) this.queueHead++;
       const waiting = this.starts.length - this.queueHead;
       let best = -1;
       let bestStart = Infinity;
@@ -173,24 +181,27 @@ export class LcService {
       this.completions.push(done);
     }
     if (this.queueHead > 4096 && this.queueHead * 2 > this.starts.length) {
-      this.starts = this.starts.slice(this.queueHead);
+      this.starts.dropFront(this.queueHead);
       this.queueHead = 0;
     }
   }
 
   /** Close the observation window ending at nowNs (everything up to nowNs must have been run). */
   takeWindow(nowNs: number, windowNs: number): LcWindowStats {
-    while (this.queueHead < this.starts.length && this.starts[this.queueHead] <= nowNs) this.queueHead++;
-    const lat = Float64Array.from(this.latencies).sort();
+    const starts = this.starts.data;
+    while (this.queueHead < this.starts.length && starts[this.queueHead] <= nowNs) this.queueHead++;
+    const lat = this.latencies.view().sort();
     const n = lat.length;
     const pct = (q: number) => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(q * n) - 1)]);
+    // count completions reached; keep the rest (compacted in place)
     let completed = 0;
-    const pending: number[] = [];
-    for (const c of this.completions) {
-      if (c <= nowNs) completed++;
-      else pending.push(c);
+    let kept = 0;
+    const comp = this.completions.data;
+    for (let i = 0; i < this.completions.length; i++) {
+      if (comp[i] <= nowNs) completed++;
+      else comp[kept++] = comp[i];
     }
-    this.completions = pending;
+    this.completions.length = kept;
     const workers = Math.max(1, this.servers.length);
     const util = windowNs > 0 ? Math.min(1, this.windowBusyNs / (workers * windowNs)) : 0;
     const stats: LcWindowStats = {
@@ -206,7 +217,7 @@ export class LcService {
       instructions: this.windowInstructions,
     };
     this.lastUtilisation = util;
-    this.latencies = [];
+    this.latencies.clear();
     this.windowArrivals = 0;
     this.windowRejected = 0;
     this.windowBusyNs = 0;

@@ -1,0 +1,29 @@
+// A growable Float64Array: append-heavy hot loops (per-request latencies, start
+// times) without per-element allocation or boxed arrays.
+export class F64Buffer {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(capacity);
+  }
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = x;
+  }
+  clear(): void {
+    this.length = 0;
+  }
+  /** Drop the first n elements (moves the rest down). */
+  dropFront(n: number): void {
+    if (n <= 0) return;
+    this.data.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
