@@ -58,6 +58,8 @@ function main() {
   if (res.error || res.status !== 0) {
     const reason = res.error ? `${cxx} could not run: ${res.error.message}` : `${cxx} exited ${res.status}: ${(res.stderr || '').split('\n').slice(0, 5).join(' | ')}`;
     if (existsSync(tmp)) rmSync(tmp);
+    // An older build left in place would contradict build-status.json: remove it.
+    rmSync(target, { force: true });
     writeStatus({ built: false, reason });
     console.log(`umbra: native addon build failed (${reason}); the pure-JS fallback will be used`);
     return;

@@ -615,7 +615,8 @@ export class HostPlatform implements Platform {
       try {
         if (wasPaused) t.cgroup?.setFrozen(false);
         if (wasThrottled) t.cgroup?.setCpuQuota(100, t.alloc.cores.length);
-        await sleep(durationNs / 1e6);
+        // Timers may fire up to a millisecond early (libuv rounds its clock): wait out the full burst.
+        while (this.now() - start < durationNs) await sleep(Math.max(0.1, (durationNs - (this.now() - start)) / 1e6));
       } finally {
         // Re-apply whatever the allocation is now (the policy may have changed it meanwhile).
         if (!t.proc.exited) {

@@ -50,6 +50,8 @@ describe.skipIf(!!skipReason)('real co-location: redis-server + stressor', () =>
       ],
     });
     platform = started.platform;
+    // Let the stressor get going (its workers start a little after it) before the script runs.
+    for (let i = 0; i < 100 && platform.observe().tasks.find((t) => t.id === 'be')!.cpuTimeNs < 20e6; i++) await new Promise((r) => setTimeout(r, 50));
     const caps = platform.capabilities();
     const [c0, c1] = [caps.coreIds[0], caps.coreIds[caps.coreIds.length - 1]];
     const policy = new StepPolicy([
