@@ -60,12 +60,18 @@ export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
   const maxBytes = o.maxBytes ?? Math.min(512 << 20, Math.max(64 << 20, 4 * (llc?.sizeBytes ?? 0)));
   const minBytes = o.minBytes ?? 4096;
   const curve: CurvePoint[] = [];
+  // Interference from other work on the host can only add latency, so the
+  // best of a few repetitions is the estimate of the host's own latency.
+  const repeats = quick ? 1 : 3;
   for (const ws of workingSetSizes(minBytes, maxBytes, quick)) {
     // Enough dependent loads to run a few ms even when every one hits L1.
-    const accesses = quick ? 200_000 : 2_000_000;
-    curve.push({ workingSetBytes: ws, latencyNs: pointerChaseNs(addon, ws, accesses, seed) });
+    const accesses = quick ? 200_000 : 1_000_000;
+    let best = Infinity;
+    for (let r = 0; r < repeats; r++) best = Math.min(best, pointerChaseNs(addon, ws, accesses, seed));
+    curve.push({ workingSetBytes: ws, latencyNs: best });
   }
-  const { levels, dramLatencyNs } = findCacheLevels(curve);
+  // With half-steps a real level spans at least two points; one point is a ramp.
+  const { levels, dramLatencyNs } = findCacheLevels(curve, { minPlateauPoints: quick ? 1 : 2 });
   const streamBytes = Math.max(32 << 20, 2 * (llc?.sizeBytes ?? 0));
   const stream = streamBytesPerSec(addon, streamBytes, quick ? 2 : 8);
   const compute = computeOpsPerSec(addon, quick ? 5_000_000 : 50_000_000);

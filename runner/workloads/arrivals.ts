@@ -74,3 +74,18 @@ export class TraceArrivals implements ArrivalProcess {
     return Infinity;
   }
 }
+
+/**
+ * Rate steps from a utilisation series (e.g. CPU % per interval from a real
+ * trace): each value becomes one step of stepNs, scaled so the series' peak
+ * offers peakRps. Negative or non-finite values are input errors.
+ */
+export function rateStepsFromSeries(series: readonly number[], stepNs: number, peakRps: number): RateStep[] {
+  if (series.length === 0) throw new RangeError('series is empty');
+  if (!(stepNs > 0) || !(peakRps > 0)) throw new RangeError('stepNs and peakRps must be > 0');
+  series.forEach((v, i) => {
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`series[${i}] must be a finite value >= 0, got ${v}`);
+  });
+  const peak = Math.max(...series);
+  return series.map((v, i) => ({ startNs: i * stepNs, ratePerSec: peak > 0 ? (v / peak) * peakRps : 0 }));
+}

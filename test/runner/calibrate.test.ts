@@ -89,3 +89,27 @@ describe('calibration kernels', () => {
     expect(calibrateHost({ quick: true, maxBytes: 64 << 10, js: true }).method).toEqual({ pointerChase: 'js', stream: 'js', compute: 'js' });
   });
 });
+
+describe('isotonic fit', () => {
+  it('is non-decreasing, keeps the mean, and leaves a sorted curve unchanged', async () => {
+    const { isotonic } = await import('../../runner/calibrate/cache-levels.js');
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { minLength: 1, maxLength: 50 }), (ys) => {
+        const f = isotonic(ys);
+        expect(f).toHaveLength(ys.length);
+        for (let i = 1; i < f.length; i++) expect(f[i]).toBeGreaterThanOrEqual(f[i - 1] - 1e-9);
+        const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+        expect(Math.abs(mean(f) - mean(ys))).toBeLessThan(1e-6 * (1 + mean(ys)));
+        const sorted = [...ys].sort((a, b) => a - b);
+        expect(isotonic(sorted)).toEqual(sorted);
+      }),
+    );
+  });
+
+  it('an isolated spike does not become a cache level; a one-point ramp is not a level when plateaus need two points', () => {
+    const pts = [1, 1, 3, 1, 1, 1, 4, 4, 4, 4, 9, 30, 30, 30].map((l, i) => ({ workingSetBytes: 4096 * 2 ** i, latencyNs: l }));
+    const r = findCacheLevels(pts, { minPlateauPoints: 2 });
+    expect(r.levels.map((x) => x.sizeBytes)).toEqual([4096 * 2 ** 5, 4096 * 2 ** 9]);
+    expect(r.dramLatencyNs).toBe(30);
+  });
+});

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rngFor } from '../../util/rng.js';
-import { PoissonArrivals, TraceArrivals } from '../../runner/workloads/arrivals.js';
+import { PoissonArrivals, rateStepsFromSeries, TraceArrivals } from '../../runner/workloads/arrivals.js';
 import { LatencyWindow, percentileSorted } from '../../runner/workloads/latency-window.js';
 import { encodeCommand, RespParser, type RespValue } from '../../runner/workloads/resp.js';
 import { OpenLoopLoadGenerator } from '../../runner/workloads/redis-load-generator.js';
@@ -111,6 +111,17 @@ describe('arrivals', () => {
     // Poisson counts: sd = sqrt(mean); 5 sd bounds.
     expect(Math.abs(counts[0] - 2000)).toBeLessThan(5 * Math.sqrt(2000));
     expect(Math.abs(counts[2] - 8000)).toBeLessThan(5 * Math.sqrt(8000));
+  });
+
+  it('a utilisation series becomes rate steps scaled to the peak rate', () => {
+    expect(rateStepsFromSeries([10, 40, 20, 0], 1e9, 4000)).toEqual([
+      { startNs: 0, ratePerSec: 1000 },
+      { startNs: 1e9, ratePerSec: 4000 },
+      { startNs: 2e9, ratePerSec: 2000 },
+      { startNs: 3e9, ratePerSec: 0 },
+    ]);
+    expect(() => rateStepsFromSeries([1, Number.NaN], 1e9, 10)).toThrow(/series\[1\]/);
+    expect(() => rateStepsFromSeries([], 1e9, 10)).toThrow(/empty/);
   });
 
   it('rejects malformed traces', () => {
