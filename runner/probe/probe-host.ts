@@ -3,6 +3,7 @@
 // real when running as root (a throw-away umbra-probe-<pid> group, journaled
 // and removed like any run's), not just looked up.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { nativeAddon, nativeStatus, type UmbraNative } from '../../native/addon.js';
 import { CGROUP_KNOBS, type CgroupBackend, type CgroupKnob, type KnobStatus } from '../cgroup/cgroup-backend.js';
@@ -109,6 +110,15 @@ function tool(name: string, pathEnv: string | undefined, versionArgs: string[], 
   return { available: true, path, version: toolVersion(path, versionArgs) };
 }
 
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
@@ -184,7 +194,14 @@ function cgroupReport(
     if (!r.restore.complete) reason = `${reason ? reason + '; ' : ''}removing the test group failed: ${r.restore.failures.map((f) => f.error).join('; ')}`;
   } else {
     const k = backend.knobs();
-    knobs = Object.fromEntries(CGROUP_KNOBS.map((n) => [n, { ...k[n], tested: false, ...(k[n].available ? { reason: 'not write-tested (not root or --no-write-test)' } : {}) }])) as Record<CgroupKnob, KnobReport>;
+    // Without a write test, a hierarchy we may not create groups in is not usable.
+    const denied = Object.values(mounts).filter((m) => !writable(m));
+    const why = denied.length
+      ? `no permission to create groups in ${denied[0]}${denied.length > 1 ? ` (and ${denied.length - 1} other hierarch${denied.length > 2 ? 'ies' : 'y'})` : ''}: run as root`
+      : 'not write-tested (not root or --no-write-test)';
+    knobs = Object.fromEntries(
+      CGROUP_KNOBS.map((n) => [n, { ...k[n], tested: false, ...(k[n].available ? { reason: why, ...(denied.length ? { available: false } : {}) } : {}) }]),
+    ) as Record<CgroupKnob, KnobReport>;
   }
   const usable = CGROUP_KNOBS.filter((k) => knobs[k].available);
   return { available: usable.length > 0, ...(reason ? { reason } : usable.length === 0 ? { reason: 'no knob is usable' } : {}), mounts, knobs };
