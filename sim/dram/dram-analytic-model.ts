@@ -5,22 +5,27 @@
 // Mechanism (all times in DRAM clocks, converted at the end):
 //  * Each stream spreads its requests uniformly over the banks its colours
 //    reach. Its own row locality h (the hit rate it would have alone) survives
-//    at a bank only if no other stream's request to that bank is served between
-//    two of its consecutive requests: P = x_s / (x_s + lambda_other), raised by
-//    FR-FCFS, which serves a queued hit first when the stream's next request is
-//    already waiting (probability 1 - exp(-x_s * wait)). Refresh closes every
-//    row of a rank once per tREFI.
+//    unless another stream closes the row between two of its requests:
+//    scattered requests of others arrive at their rate, another stream's run in
+//    the same bank ping-pongs with ours; FR-FCFS rescues the hit when our next
+//    request is already queued. Refresh closes a stream's row once per tREFI.
 //  * Service stations: a bank (activate/precharge episode: max(tRC,
 //    tRCD + (n-1) tCCD_L + tRTP|tWRp + tRP) per row of n accesses), a bank
 //    group (column commands tCCD_L apart), a rank's activate window (4 ACTs per
 //    tFAW), and the channel data bus (tBurst per request plus read/write and
 //    rank turnarounds). Refresh takes (tRFC + tRP) / tREFI of each rank.
-//  * Waiting at each station is mean-value analysis (arrival sees the queue
-//    length; residual service for the one in service), which reduces to
-//    Pollaczek-Khinchine for open streams; refresh adds a vacation term.
-//  * Streams are closed loops: a stream achieves min(requested rate,
-//    maxOutstanding / latency) (smoothed), so latency rises with load and the
+//  * Waiting: Pollaczek-Khinchine at each station, bounded by the population
+//    that can wait there; plus vacations: refresh (with the backlog it leaves),
+//    write drains (reads wait while a batch of writes is moved and written), a
+//    run's followers waiting for its row to open and for the bank group, and
+//    other streams' requests interrupting a run.
+//  * Streams are closed loops: a stream achieves its rate times the chance a
+//    request finds one of its maxOutstanding slots free (Erlang's loss formula,
+//    tending to maxOutstanding / latency), so latency rises with load and the
 //    achieved bandwidth saturates at what the stations allow.
+//  The banks are handled in classes (banks of a bank group reached by the same
+//  streams behave alike), cached per colour assignment, so a call with ~32
+//  streams costs tens of microseconds.
 import type { DramConfig } from './dram-config.js';
 import { banksPerRank, ddr4PeakBytesPerSec } from './dram-config.js';
 import { banksOfColours } from './page-colouring.js';
@@ -75,6 +80,7 @@ interface Prepared {
   drainBatchHigh: number;
   drainBatchLow: number;
   bankSets: Map<string, Int32Array>;
+  topologies: Map<string, Topology>;
   config: DramConfig;
 }
 
@@ -107,6 +113,7 @@ function prepare(config: DramConfig): Prepared {
     drainBatchHigh: config.controller.transactionQueueSize,
     drainBatchLow: config.controller.writeDrainLowThreshold + 1,
     bankSets: new Map(),
+    topologies: new Map(),
     config,
   };
   prepared.set(config, p);
@@ -149,16 +156,36 @@ export function erlangB(m: number, a: number): number {
   return B + frac * (B1 - B);
 }
 
+/** The offered load a with B(m, a) = blocking (bisection; B rises with a). */
+export function inverseErlangLoad(m: number, blocking: number): number {
+  if (blocking <= 0) return 0;
+  let lo = 0;
+  let hi = Math.max(1, m);
+  while (erlangB(m, hi) < blocking && hi < 1e12) hi *= 2;
+  for (let i = 0; i < 50; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (erlangB(m, mid) < blocking) lo = mid;
+    else hi = mid;
+    if (hi - lo < 1e-6 * hi) break;
+  }
+  return 0.5 * (lo + hi);
+}
+
 /** Relative change of every stream's rate at which the fixed point is accepted. */
-const TOLERANCE = 3e-3;
-const MAX_ITER = 120;
+const TOLERANCE = 5e-3;
+const MAX_ITER = 40;
 
-/** Utilisation cap of a station in the wait formula (the closed loop keeps real loads below 1). */
-const U_MAX = 0.995;
-
-/** Pollaczek-Khinchine mean wait for utilisation U and mean residual service. */
-function pkWait(U: number, residual: number): number {
-  return (U * residual) / (1 - U);
+/**
+ * Mean wait at a station: Pollaczek-Khinchine (load U, mean residual service)
+ * while few are waiting, bounded by the population that can wait there
+ * (requests the streams using the station can have outstanding): by Little's
+ * law no more than N / X. Combined harmonically, so the wait rises smoothly
+ * with load, stays finite under overload (N / X), and the closed loop settles.
+ */
+function stationWait(U: number, residual: number, X: number, N: number): number {
+  if (X <= 0 || U <= 0) return 0;
+  const open = U < 1 ? (1 - U) / (U * residual) : 0;
+  return 1 / (open + X / N);
 }
 
 /**
@@ -200,208 +227,343 @@ export function runWaitCycles(h: number, gapCycles: number, openCycles: number, 
   return (1 - hh) * sum;
 }
 
-export function solveDram(config: DramConfig, streams: DramStreamDemand[]): DramSolution {
-  const p = prepare(config);
-  const t = p.t;
+/**
+ * Which banks each stream reaches, grouped in classes: banks of one bank group
+ * reached by exactly the same streams. Depends only on the streams' colours.
+ */
+interface Topology {
+  K: number;
+  /** Banks in each class. */
+  clsCount: Float64Array;
+  clsGroup: Int32Array;
+  clsRank: Int32Array;
+  clsChannel: Int32Array;
+  clsMembers: Int32Array[];
+  /** Per stream: its classes, and the share of its requests each class receives (all its banks together). */
+  sCls: Int32Array[];
+  sW: Float64Array[];
+  /** Per stream: 1 / banks it reaches. */
+  invSet: Float64Array;
+  sRankShares: Float64Array[];
+  sGroupIds: Int32Array[];
+  sGroupShares: Float64Array[];
+  groupMembers: Int32Array[];
+  rankMembers: Int32Array[];
+  channelMembers: Int32Array[];
+}
+
+function topologyKey(streams: DramStreamDemand[]): string {
+  let key = '';
+  for (const s of streams) key += s.colours === null ? '*;' : s.colours.join(',') + ';';
+  return key;
+}
+
+function topology(p: Prepared, streams: DramStreamDemand[]): Topology {
+  const key = topologyKey(streams);
+  const hit = p.topologies.get(key);
+  if (hit) return hit;
   const S = streams.length;
-  streams.forEach(validate);
-  const cyclesPerSec = 1e9 / p.tCkNs;
   const nB = p.totalBanks;
-  const nG = p.groupsTotal;
-  const nR = p.ranksTotal;
-  const nC = p.channels;
   const bpg = p.banksPerGroup;
   const bpr = p.banksPerRank;
   const bpc = p.banksPerChannel;
-
-  // Each stream spreads uniformly over the banks its colours reach. Banks of
-  // one bank group reached by exactly the same streams behave identically, so
-  // the model works on such bank classes (few when colours are coarse).
-  const sets: Int32Array[] = streams.map((s) => bankSet(p, s.colours));
+  const sets = streams.map((s) => bankSet(p, s.colours));
   const members: number[][] = Array.from({ length: nB }, () => []);
   for (let s = 0; s < S; s++) for (const b of sets[s]) members[b].push(s);
   const classOfKey = new Map<string, number>();
   const classOfBank = new Int32Array(nB).fill(-1);
-  const clsBanks: number[] = [];
-  const clsGroupArr: number[] = [];
+  const count: number[] = [];
+  const group: number[] = [];
+  const clsMembers: Int32Array[] = [];
   for (let b = 0; b < nB; b++) {
     if (members[b].length === 0) continue;
-    const key = `${(b / bpg) | 0}|${members[b].join(',')}`;
-    let c = classOfKey.get(key);
+    const g = (b / bpg) | 0;
+    const k = `${g}|${members[b].join(',')}`;
+    let c = classOfKey.get(k);
     if (c === undefined) {
-      c = clsBanks.length;
-      classOfKey.set(key, c);
-      clsBanks.push(0);
-      clsGroupArr.push((b / bpg) | 0);
+      c = count.length;
+      classOfKey.set(k, c);
+      count.push(0);
+      group.push(g);
+      clsMembers.push(Int32Array.from(members[b]));
     }
-    clsBanks[c]++;
+    count[c]++;
     classOfBank[b] = c;
   }
-  const K = clsBanks.length;
-  const clsCount = Float64Array.from(clsBanks);
-  const clsGroup = Int32Array.from(clsGroupArr);
-  const clsRank = Int32Array.from(clsGroupArr, (g) => Math.floor((g * bpg) / bpr));
-  const clsChannel = Int32Array.from(clsGroupArr, (g) => Math.floor((g * bpg) / bpc));
-  // per stream: its classes and the fraction of its requests each receives
+  const shares = (set: Int32Array, keyOf: (b: number) => number): [Int32Array, Float64Array] => {
+    const m = new Map<number, number>();
+    for (const b of set) {
+      const k = keyOf(b);
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
+    return [Int32Array.from(m.keys()), Float64Array.from(m.values(), (v) => v / set.length)];
+  };
   const sCls: Int32Array[] = [];
   const sW: Float64Array[] = [];
-  const lambda = new Float64Array(S); // requested, per cycle
-  const x = new Float64Array(S); // achieved, per cycle
-  const h0 = new Float64Array(S);
-  const rf = new Float64Array(S);
-  const invSet = new Float64Array(S);
-  const rankBudget = new Float64Array(nR); // outstanding requests that can pile up on a rank
-  const rankIds: Int32Array[] = [];
-  const rankShares: Float64Array[] = [];
-  const groupIds: Int32Array[] = [];
-  const groupShares: Float64Array[] = [];
-  const tally = (keys: Iterable<number>) => {
-    const m = new Map<number, number>();
-    for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
-    return m;
-  };
+  const sRankShares: Float64Array[] = [];
+  const sGroupIds: Int32Array[] = [];
+  const sGroupShares: Float64Array[] = [];
+  const groupMembers: number[][] = Array.from({ length: p.groupsTotal }, () => []);
+  const rankMembers: number[][] = Array.from({ length: p.ranksTotal }, () => []);
+  const channelMembers: number[][] = Array.from({ length: p.channels }, () => []);
   for (let s = 0; s < S; s++) {
-    lambda[s] = streams[s].requestsPerSec / cyclesPerSec;
-    x[s] = lambda[s];
-    h0[s] = streams[s].rowHitRate;
-    rf[s] = streams[s].readFraction;
-    const n = sets[s].length;
-    invSet[s] = 1 / n;
-    const cc = tally(Array.from(sets[s], (b) => classOfBank[b]));
-    sCls.push(Int32Array.from(cc.keys()));
-    sW.push(Float64Array.from(cc.values(), (v) => v / n));
-    const rc = tally(Array.from(sets[s], (b) => (b / bpr) | 0));
-    rankIds.push(Int32Array.from(rc.keys()));
-    rankShares.push(Float64Array.from(rc.values(), (v) => v / n));
-    const gc = tally(Array.from(sets[s], (b) => (b / bpg) | 0));
-    groupIds.push(Int32Array.from(gc.keys()));
-    groupShares.push(Float64Array.from(gc.values(), (v) => v / n));
-    for (const r of rc.keys()) rankBudget[r] += streams[s].maxOutstanding;
+    const [ks, ws] = shares(sets[s], (b) => classOfBank[b]);
+    sCls.push(ks);
+    sW.push(ws);
+    const [rs, rw] = shares(sets[s], (b) => (b / bpr) | 0);
+    sRankShares.push(rw);
+    for (const r of rs) rankMembers[r].push(s);
+    const [gs, gw] = shares(sets[s], (b) => (b / bpg) | 0);
+    sGroupIds.push(gs);
+    sGroupShares.push(gw);
+    for (const g of gs) groupMembers[g].push(s);
+    const [cs] = shares(sets[s], (b) => (b / bpc) | 0);
+    for (const c of cs) channelMembers[c].push(s);
+  }
+  const topo: Topology = {
+    K: count.length,
+    clsCount: Float64Array.from(count),
+    clsGroup: Int32Array.from(group),
+    clsRank: Int32Array.from(group, (g) => Math.floor((g * bpg) / bpr)),
+    clsChannel: Int32Array.from(group, (g) => Math.floor((g * bpg) / bpc)),
+    clsMembers,
+    sCls,
+    sW,
+    invSet: Float64Array.from(sets, (set) => 1 / set.length),
+    sRankShares,
+    sGroupIds,
+    sGroupShares,
+    groupMembers: groupMembers.map((m) => Int32Array.from(m)),
+    rankMembers: rankMembers.map((m) => Int32Array.from(m)),
+    channelMembers: channelMembers.map((m) => Int32Array.from(m)),
+  };
+  if (p.topologies.size > 256) p.topologies.clear();
+  p.topologies.set(key, topo);
+  return topo;
+}
+
+/** Per-call working state of the fixed point (plain typed arrays, one shape). */
+class DramFixedPoint {
+  readonly S: number;
+  readonly lambda: Float64Array; // requested, per cycle
+  readonly x: Float64Array; // achieved, per cycle
+  readonly h0: Float64Array;
+  readonly rf: Float64Array;
+  readonly m: Float64Array;
+  // populations that can wait at each station
+  readonly popK: Float64Array;
+  readonly popG: Float64Array;
+  readonly popR: Float64Array;
+  readonly popC: Float64Array;
+  // per bank of a class
+  readonly kRate: Float64Array;
+  readonly kRunRate: Float64Array;
+  readonly kScatterRate: Float64Array;
+  readonly kRateSq: Float64Array;
+  readonly kHitRate: Float64Array;
+  readonly kWriteRate: Float64Array;
+  readonly kWait: Float64Array;
+  readonly kLoad: Float64Array;
+  // shared stations
+  readonly groupRate: Float64Array;
+  readonly groupWait: Float64Array;
+  readonly groupLoad: Float64Array;
+  readonly actRate: Float64Array;
+  readonly actWait: Float64Array;
+  readonly actUtil: Float64Array;
+  readonly actLoad: Float64Array;
+  readonly rankRate: Float64Array;
+  readonly refreshWait: Float64Array;
+  readonly busRate: Float64Array;
+  readonly busWriteRate: Float64Array;
+  readonly busWait: Float64Array;
+  readonly busService: Float64Array;
+  readonly busLoad: Float64Array;
+  readonly channelBatch: Float64Array;
+  readonly channelWriteRate: Float64Array;
+  readonly drainWait: Float64Array;
+  // per stream
+  readonly hEff: Float64Array[];
+  readonly latency: Float64Array;
+  readonly hitOut: Float64Array;
+  readonly intrusions: Float64Array;
+  readonly step: Float64Array;
+  readonly lastDelta: Float64Array;
+  readonly stallFactor: Float64Array;
+  // constants
+  readonly refreshStretch: number;
+  readonly V: number;
+  readonly colService: number;
+  readonly actService: number;
+  readonly intrusionCycles: number;
+  readonly writeEpisode: number;
+
+  constructor(
+    readonly p: Prepared,
+    readonly topo: Topology,
+    streams: DramStreamDemand[],
+  ) {
+    const S = streams.length;
+    const t = p.t;
+    this.S = S;
+    const cyclesPerSec = 1e9 / p.tCkNs;
+    this.lambda = Float64Array.from(streams, (s) => s.requestsPerSec / cyclesPerSec);
+    this.x = Float64Array.from(this.lambda);
+    this.h0 = Float64Array.from(streams, (s) => s.rowHitRate);
+    this.rf = Float64Array.from(streams, (s) => s.readFraction);
+    this.m = Float64Array.from(streams, (s) => s.maxOutstanding);
+    // Requests that can wait at a station: the outstanding reads of every
+    // stream using it, plus a write buffer's worth if any of them writes.
+    const population = (ss: Int32Array) => {
+      let n = 0;
+      let writes = false;
+      for (const s of ss) {
+        n += this.m[s];
+        if (this.rf[s] < 1) writes = true;
+      }
+      return n + (writes ? p.drainBatchHigh : 0);
+    };
+    this.popK = Float64Array.from(topo.clsMembers, population);
+    this.popG = Float64Array.from(topo.groupMembers, population);
+    this.popR = Float64Array.from(topo.rankMembers, population);
+    this.popC = Float64Array.from(topo.channelMembers, population);
+    const K = topo.K;
+    this.kRate = new Float64Array(K);
+    this.kRunRate = new Float64Array(K);
+    this.kScatterRate = new Float64Array(K);
+    this.kRateSq = new Float64Array(K);
+    this.kHitRate = new Float64Array(K);
+    this.kWriteRate = new Float64Array(K);
+    this.kWait = new Float64Array(K);
+    this.kLoad = new Float64Array(K);
+    const nG = p.groupsTotal;
+    const nR = p.ranksTotal;
+    const nC = p.channels;
+    this.groupRate = new Float64Array(nG);
+    this.groupWait = new Float64Array(nG);
+    this.groupLoad = new Float64Array(nG);
+    this.actRate = new Float64Array(nR);
+    this.actWait = new Float64Array(nR);
+    this.actUtil = new Float64Array(nR);
+    this.actLoad = new Float64Array(nR);
+    this.rankRate = new Float64Array(nR);
+    this.refreshWait = new Float64Array(nR);
+    this.busRate = new Float64Array(nC);
+    this.busWriteRate = new Float64Array(nC);
+    this.busWait = new Float64Array(nC);
+    this.busService = new Float64Array(nC);
+    this.busLoad = new Float64Array(nC);
+    this.channelBatch = new Float64Array(nC).fill(p.drainBatchLow); // from the previous iteration
+    this.channelWriteRate = new Float64Array(nC);
+    this.drainWait = new Float64Array(nC);
+    this.hEff = topo.sCls.map((c) => new Float64Array(c.length));
+    this.latency = new Float64Array(S);
+    this.hitOut = new Float64Array(S);
+    this.intrusions = new Float64Array(S); // scattered requests of others that close the row, per request of the stream
+    this.step = new Float64Array(S).fill(0.5);
+    this.lastDelta = new Float64Array(S);
+    this.stallFactor = new Float64Array(S).fill(1);
+    this.refreshStretch = 1 / (1 - p.refreshFraction);
+    this.V = p.refreshBlockCycles;
+    this.colService = t.tCCD_L * this.refreshStretch;
+    this.actService = Math.max(t.tFAW / 4, t.tRRD_S) * this.refreshStretch;
+    this.intrusionCycles = 2 * t.tRP + t.tRAS + t.tRCD;
+    this.writeEpisode = Math.max(t.tRC, t.tRCD + p.wrToPre + t.tRP) * this.refreshStretch;
   }
 
-  // per bank of a class
-  const kRate = new Float64Array(K);
-  const kRunRate = new Float64Array(K);
-  const kScatterRate = new Float64Array(K);
-  const kRateSq = new Float64Array(K);
-  const kHitRate = new Float64Array(K);
-  const kWriteRate = new Float64Array(K);
-  const kWait = new Float64Array(K);
-  const kLoad = new Float64Array(K);
-  // stations shared by classes
-  const groupRate = new Float64Array(nG);
-  const groupWait = new Float64Array(nG);
-  const groupLoad = new Float64Array(nG);
-  const actRate = new Float64Array(nR);
-  const actWait = new Float64Array(nR);
-  const actUtil = new Float64Array(nR);
-  const actLoad = new Float64Array(nR);
-  const rankRate = new Float64Array(nR);
-  const refreshWait = new Float64Array(nR);
-  const busRate = new Float64Array(nC);
-  const busWriteRate = new Float64Array(nC);
-  const busWait = new Float64Array(nC);
-  const busService = new Float64Array(nC);
-  const busLoad = new Float64Array(nC);
-  const channelBatch = new Float64Array(nC).fill(p.drainBatchLow); // from the previous iteration
-  const channelWriteRate = new Float64Array(nC);
-  const drainWait = new Float64Array(nC);
-  // per (stream, class)
-  const hEff: Float64Array[] = sCls.map((c) => new Float64Array(c.length));
-  const latency = new Float64Array(S);
-  const hitOut = new Float64Array(S);
-  const intrusions = new Float64Array(S); // scattered requests of others that close the row, per request of the stream
-  const step = new Float64Array(S).fill(0.5);
-  const lastDelta = new Float64Array(S);
-
-  const refreshStretch = 1 / (1 - p.refreshFraction);
-  const V = p.refreshBlockCycles;
-  const colService = t.tCCD_L * refreshStretch;
-  const actService = Math.max(t.tFAW / 4, t.tRRD_S) * refreshStretch;
-  const intrusionCycles = 2 * t.tRP + t.tRAS + t.tRCD;
-  const writeEpisode = Math.max(t.tRC, t.tRCD + p.wrToPre + t.tRP) * refreshStretch;
-
-  // Start from the requested rates scaled so that no bank or bus starts far
-  // beyond its capacity (a good first guess under overload).
-  {
-    const busL = new Float64Array(nC);
-    const kL = new Float64Array(K);
-    for (let s = 0; s < S; s++) {
-      const share = x[s] * invSet[s];
-      const cls = sCls[s];
+  /** Start from the requested rates scaled so no bank or bus starts far beyond capacity. */
+  initialGuess(): void {
+    const { topo, x, h0 } = this;
+    const t = this.p.t;
+    const busL = new Float64Array(this.p.channels);
+    const kL = new Float64Array(topo.K);
+    for (let s = 0; s < this.S; s++) {
+      const share = x[s] * topo.invSet[s];
+      const cls = topo.sCls[s];
+      const w = topo.sW[s];
       for (let j = 0; j < cls.length; j++) {
         const k = cls[j];
-        busL[clsChannel[k]] += x[s] * sW[s][j] * t.tBurst;
+        busL[topo.clsChannel[k]] += x[s] * w[j] * t.tBurst;
         kL[k] += share * ((1 - h0[s]) * t.tRC + h0[s] * t.tCCD_L);
       }
     }
     let worst = 0;
-    for (const v of busL) worst = Math.max(worst, v);
-    for (const v of kL) worst = Math.max(worst, v);
-    if (worst > 0.9) for (let s = 0; s < S; s++) x[s] *= 0.9 / worst;
+    for (let c = 0; c < busL.length; c++) if (busL[c] > worst) worst = busL[c];
+    for (let k = 0; k < kL.length; k++) if (kL[k] > worst) worst = kL[k];
+    if (worst > 0.9) for (let s = 0; s < this.S; s++) x[s] *= 0.9 / worst;
   }
 
-  for (let iter = 0; iter < MAX_ITER; iter++) {
-    // 1. arrival rates per bank, and the traffic that can close a stream's row:
-    //    requests of streams with little locality (each one a conflict), and
-    //    streams with locality weighted by how long their runs stay in the bank.
+  /** 1. Arrival rates per bank, and the traffic that can close a stream's row. */
+  bankArrivals(): void {
+    const { topo, x, h0, kRate, kRunRate, kScatterRate, kRateSq } = this;
     kRate.fill(0);
     kRunRate.fill(0);
     kScatterRate.fill(0);
     kRateSq.fill(0);
-    for (let s = 0; s < S; s++) {
-      const share = x[s] * invSet[s];
-      const cls = sCls[s];
+    for (let s = 0; s < this.S; s++) {
+      const share = x[s] * topo.invSet[s];
+      const cls = topo.sCls[s];
+      const h = h0[s];
       for (let j = 0; j < cls.length; j++) {
         const k = cls[j];
         kRate[k] += share;
-        kRunRate[k] += share * h0[s];
-        kScatterRate[k] += share * (1 - h0[s]);
+        kRunRate[k] += share * h;
+        kScatterRate[k] += share * (1 - h);
         kRateSq[k] += share * x[s];
       }
     }
-    // 2. row hits that survive interleaving with other streams
+  }
+
+  /** 2. Row hits that survive interleaving with other streams. */
+  rowHits(): void {
+    const { topo, x, h0, rf, kRate, kRunRate, kScatterRate, kRateSq, kHitRate, kWriteRate, kWait, groupWait } = this;
+    const tREFI = this.p.t.tREFI;
     kHitRate.fill(0);
     kWriteRate.fill(0);
-    for (let s = 0; s < S; s++) {
-      const share = x[s] * invSet[s];
+    for (let s = 0; s < this.S; s++) {
+      const share = x[s] * topo.invSet[s];
       const xs = Math.max(x[s], 1e-15);
-      const cls = sCls[s];
-      const w = sW[s];
-      const he = hEff[s];
+      const cls = topo.sCls[s];
+      const w = topo.sW[s];
+      const he = this.hEff[s];
       // each refresh of the rank holding the stream's current row closes it: 1/tREFI per stream
-      const refreshKeep = 1 - Math.min(1, 1 / (t.tREFI * xs));
+      const base = h0[s] * (1 - Math.min(1, 1 / (tREFI * xs)));
       let hsum = 0;
       let intr = 0;
       for (let j = 0; j < cls.length; j++) {
         const k = cls[j];
-        // expected row-closing events between two of the stream's requests:
-        // scattered requests of others arrive at their rate; another stream's
-        // run in the same bank (probability = its share) ping-pongs with ours
+        // row-closing events between two of the stream's requests: scattered
+        // requests of others at their rate; another stream's run in the same
+        // bank (probability = its share) ping-pongs with ours
         const scatter = Math.max(0, kScatterRate[k] - share * (1 - h0[s])) / xs;
         const others = Math.max(0, kRate[k] - share);
         const meanOther = others > 0 ? Math.max(0, kRateSq[k] - share * x[s]) / others : 0;
         const runs = Math.max(0, kRunRate[k] - share * h0[s]) / (xs + meanOther);
         // FR-FCFS keeps the row open for the stream if its next request already waits
-        const y = xs * (kWait[k] + groupWait[clsGroup[k]]);
+        const y = xs * (kWait[k] + groupWait[topo.clsGroup[k]]);
         const queued = y > 0 ? 1 - Math.exp(-y) : 0;
-        const h = (h0[s] * refreshKeep) / (1 + (scatter + runs) * (1 - queued));
+        const h = base / (1 + (scatter + runs) * (1 - queued));
         he[j] = h;
         hsum += w[j] * h;
         intr += w[j] * scatter;
         kHitRate[k] += share * h;
         kWriteRate[k] += share * (1 - rf[s]);
       }
-      hitOut[s] = hsum;
-      intrusions[s] = intr;
+      this.hitOut[s] = hsum;
+      this.intrusions[s] = intr;
     }
-    // 3. stations: utilisation and mean waits (Pollaczek-Khinchine, deterministic service)
+  }
+
+  /** 3. Stations: loads and waits. */
+  stations(): void {
+    const { topo, p, kRate, kHitRate, kWriteRate, kWait, kLoad, groupRate, actRate, rankRate, busRate, busWriteRate } = this;
+    const t = p.t;
     groupRate.fill(0);
     actRate.fill(0);
     rankRate.fill(0);
     busRate.fill(0);
     busWriteRate.fill(0);
-    for (let k = 0; k < K; k++) {
+    for (let k = 0; k < topo.K; k++) {
       const X = kRate[k];
       if (X <= 0) {
         kWait[k] = 0;
@@ -413,47 +575,46 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[]): Dram
       const n = 1 / (1 - H);
       const closeAfterColumn = (1 - wfrac) * t.tRTP + wfrac * p.wrToPre;
       // a row episode: activate, n column commands tCCD_L apart, close, precharge
-      const episode = Math.max(t.tRC, t.tRCD + (n - 1) * t.tCCD_L + closeAfterColumn + t.tRP) * refreshStretch;
+      const episode = Math.max(t.tRC, t.tRCD + (n - 1) * t.tCCD_L + closeAfterColumn + t.tRP) * this.refreshStretch;
       kLoad[k] = X * (1 - H) * episode;
-      const U = Math.min(kLoad[k], U_MAX);
-      let wait = pkWait(U, episode / 2);
+      let wait = stationWait(kLoad[k], episode / 2, X * (1 - H), this.popK[k]);
       // Writes reach the bank in drain batches: a read can find a whole batch of
-      // the bank's writes ahead of it (batch size = the channel's drain batch
-      // times the bank's share of the channel's writes).
-      const c = clsChannel[k];
+      // the bank's writes ahead of it (batch = the channel's drain batch times
+      // the bank's share of the channel's writes).
+      const c = topo.clsChannel[k];
       const wr = kWriteRate[k];
-      if (wr > 0 && channelWriteRate[c] > 0) {
-        const perBank = channelBatch[c] * (wr / channelWriteRate[c]);
+      if (wr > 0 && this.channelWriteRate[c] > 0) {
+        const perBank = this.channelBatch[c] * (wr / this.channelWriteRate[c]);
         if (perBank > 1) {
-          const wService = (1 - H) * writeEpisode + H * colService;
+          const wService = (1 - H) * this.writeEpisode + H * this.colService;
           wait += (wr * wService * (perBank - 1) * wService) / 2;
         }
       }
       kWait[k] = wait;
-      const m = clsCount[k];
-      const r = clsRank[k];
-      groupRate[clsGroup[k]] += X * m;
-      actRate[r] += X * (1 - H) * m;
-      rankRate[r] += X * m;
-      busRate[c] += X * m;
-      busWriteRate[c] += wr * m;
+      const cnt = topo.clsCount[k];
+      const r = topo.clsRank[k];
+      groupRate[topo.clsGroup[k]] += X * cnt;
+      actRate[r] += X * (1 - H) * cnt;
+      rankRate[r] += X * cnt;
+      busRate[c] += X * cnt;
+      busWriteRate[c] += wr * cnt;
     }
-    for (let g = 0; g < nG; g++) {
-      groupLoad[g] = groupRate[g] * colService;
-      groupWait[g] = pkWait(Math.min(groupLoad[g], U_MAX), colService / 2);
+    for (let g = 0; g < p.groupsTotal; g++) {
+      this.groupLoad[g] = groupRate[g] * this.colService;
+      this.groupWait[g] = stationWait(this.groupLoad[g], this.colService / 2, groupRate[g], this.popG[g]);
     }
-    for (let r = 0; r < nR; r++) {
-      actLoad[r] = actRate[r] * actService;
-      actUtil[r] = Math.min(actLoad[r], U_MAX);
-      actWait[r] = pkWait(actUtil[r], actService / 2);
+    for (let r = 0; r < p.ranksTotal; r++) {
+      this.actLoad[r] = actRate[r] * this.actService;
+      this.actUtil[r] = Math.min(this.actLoad[r], 0.98);
+      this.actWait[r] = stationWait(this.actLoad[r], this.actService / 2, actRate[r], this.popR[r]);
     }
-    for (let c = 0; c < nC; c++) {
+    for (let c = 0; c < p.channels; c++) {
       const X = busRate[c];
       if (X <= 0) {
-        busWait[c] = 0;
-        busService[c] = t.tBurst;
-        busLoad[c] = 0;
-        drainWait[c] = 0;
+        this.busWait[c] = 0;
+        this.busService[c] = t.tBurst;
+        this.busLoad[c] = 0;
+        this.drainWait[c] = 0;
         continue;
       }
       let sq = 0; // probability two consecutive bursts come from the same rank
@@ -462,52 +623,60 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[]): Dram
       const ubus = X * t.tBurst;
       // writes drain in batches; each batch turns the bus around twice
       const batch = p.drainBatchLow + (p.drainBatchHigh - p.drainBatchLow) * Math.min(1, ubus);
-      channelBatch[c] = batch;
-      channelWriteRate[c] = busWriteRate[c];
+      this.channelBatch[c] = batch;
+      this.channelWriteRate[c] = busWriteRate[c];
       const turn = wr > 0 ? (wr / batch) * (p.rdToWrPenalty + p.wrToRdPenalty) : 0;
       const svc = t.tBurst + (1 - sq) * t.tRTRS + turn;
-      busService[c] = svc;
-      busLoad[c] = X * svc;
-      busWait[c] = pkWait(Math.min(busLoad[c], U_MAX), svc / 2);
+      this.busService[c] = svc;
+      this.busLoad[c] = X * svc;
+      this.busWait[c] = stationWait(this.busLoad[c], svc / 2, X, this.popC[c]);
       // write drains: while a batch is moved and written, reads wait (a vacation of the read path)
       const drainCycles = batch * (1 + t.tBurst) + p.rdToWrPenalty + p.wrToRdPenalty;
       const drainFraction = Math.min(0.9, (busWriteRate[c] / batch) * drainCycles);
-      drainWait[c] = (drainFraction * drainCycles) / 2;
+      this.drainWait[c] = (drainFraction * drainCycles) / 2;
     }
-    // refresh: a request landing in a rank's refresh waits out the rest of it (V/2);
-    // the backlog left behind (at most what the streams can keep outstanding)
-    // drains at the spare capacity of the rank's bottleneck.
-    for (let r = 0; r < nR; r++) {
+    // Refresh: a request landing in a rank's refresh waits out the rest of it
+    // (V/2); the backlog left behind (at most what the streams can keep
+    // outstanding) drains at the spare capacity of the rank's bottleneck.
+    const V = this.V;
+    for (let r = 0; r < p.ranksTotal; r++) {
       const lr = rankRate[r];
       const base = (p.refreshFraction * V) / 2;
       if (lr <= 0) {
-        refreshWait[r] = base;
+        this.refreshWait[r] = base;
         continue;
       }
       const c = (r / p.ranks) | 0;
-      const spareAct = actRate[r] > 0 ? actRate[r] * (1 / Math.max(actUtil[r], 1e-9) - 1) * (lr / actRate[r]) : Infinity;
-      const spareBus = 1 / busService[c] - busRate[c];
-      const drain = Math.max(1e-6, Math.min(spareAct, spareBus));
-      const backlog = Math.min(lr * V, rankBudget[r]);
-      refreshWait[r] = base + (backlog * backlog) / (2 * drain) / (lr * t.tREFI);
+      const spareAct = actRate[r] > 0 ? actRate[r] * (1 / Math.max(this.actUtil[r], 1e-9) - 1) * (lr / actRate[r]) : Infinity;
+      const spareBus = 1 / this.busService[c] - busRate[c];
+      // (under overload the backlog barely drains; assume a tenth of the
+      // rank's rate still gets through, which keeps the term bounded)
+      const drain = Math.max(0.1 * lr, Math.min(spareAct, spareBus));
+      const backlog = Math.min(lr * V, this.popR[r]);
+      this.refreshWait[r] = base + (backlog * backlog) / (2 * drain) / (lr * t.tREFI);
     }
+  }
 
-    // 4. latency per stream and closed-loop throughput
+  /** 4. Latency per stream, and one damped closed-loop update of its rate. Returns [largest residual, largest move], relative to the requested rate. */
+  latenciesAndRates(): [number, number] {
+    const { topo, p, x, h0, rf, lambda, hEff, latency, kWait, kLoad, groupWait, groupLoad, groupRate, actWait, actLoad, busWait, busLoad, drainWait, refreshWait } = this;
+    const t = p.t;
     let change = 0;
-    for (let s = 0; s < S; s++) {
-      const cls = sCls[s];
-      const w = sW[s];
+    let moved = 0;
+    for (let s = 0; s < this.S; s++) {
+      const cls = topo.sCls[s];
+      const w = topo.sW[s];
       const he = hEff[s];
-      const share = x[s] * invSet[s];
+      const share = x[s] * topo.invSet[s];
       let lat = 0;
       let openWait = 0;
       let peakLoad = 0;
       for (let j = 0; j < cls.length; j++) {
         const k = cls[j];
         const miss = 1 - he[j];
-        const r = clsRank[k];
-        const g = clsGroup[k];
-        const c = clsChannel[k];
+        const r = topo.clsRank[k];
+        const g = topo.clsGroup[k];
+        const c = topo.clsChannel[k];
         const unloaded = 1 + t.tCL + t.tBurst + miss * (t.tRP + t.tRCD);
         const wait = miss * (kWait[k] + actWait[r]) + groupWait[g] + busWait[c] + rf[s] * drainWait[c];
         lat += w[j] * (unloaded + wait + refreshWait[r]);
@@ -518,61 +687,129 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[]): Dram
       // A run's followers queue behind its opening and each other on the bank
       // group, sharing the group's column slots with other streams' requests.
       let othersGroup = 0;
-      const gs = groupIds[s];
-      const gw = groupShares[s];
-      for (let j = 0; j < gs.length; j++) othersGroup += gw[j] * Math.max(0, groupRate[gs[j]] - share * gw[j] / invSet[s]) * colService;
-      const tCcdEff = colService / (1 - Math.min(0.9, othersGroup));
+      const gs = topo.sGroupIds[s];
+      const gw = topo.sGroupShares[s];
+      for (let j = 0; j < gs.length; j++) othersGroup += gw[j] * Math.max(0, groupRate[gs[j]] - (share * gw[j]) / topo.invSet[s]) * this.colService;
+      const tCcdEff = this.colService / (1 - Math.min(0.9, othersGroup));
       const xs = Math.max(x[s], 1e-15);
-      lat += runWaitCycles(hitOut[s], 1 / xs, t.tRP + t.tRCD + openWait, tCcdEff);
-      // Another stream's request that closes the row in the middle of a run stops
+      lat += runWaitCycles(this.hitOut[s], 1 / xs, t.tRP + t.tRCD + openWait, tCcdEff);
+      // Another stream's request closing the row in the middle of a run stops
       // the run for about 2 tRP + tRAS + tRCD; the run's requests queue up
-      // meanwhile (at most the stream's outstanding limit) and drain at the spare
-      // column rate of the bank group. Only streams with locality have runs to stop.
-      if (h0[s] > 0 && intrusions[s] > 0) {
-        const frac = Math.min(0.95, intrusions[s] * xs * intrusionCycles);
-        const backlog = Math.min(xs * intrusionCycles, streams[s].maxOutstanding);
-        const drain = Math.max(1 / tCcdEff - xs, 0.05 / tCcdEff);
-        lat += h0[s] * ((frac * intrusionCycles) / 2 + ((backlog * backlog) / (2 * drain)) * intrusions[s]);
+      // meanwhile (at most the stream's outstanding limit) and drain at the
+      // spare column rate of the bank group. Only streams with locality have runs.
+      const intr = this.intrusions[s];
+      if (h0[s] > 0 && intr > 0) {
+        const ic = this.intrusionCycles;
+        const frac = Math.min(0.95, intr * xs * ic);
+        const backlog = Math.min(xs * ic, this.m[s]);
+        const drain = Math.max(1 / tCcdEff - xs, 0.1 * xs);
+        lat += h0[s] * ((frac * ic) / 2 + ((backlog * backlog) / (2 * drain)) * intr);
       }
       latency[s] = lat;
       // Closed loop: reads hold one of maxOutstanding slots for their latency
       // (writes only until accepted). Throughput is the stream's rate times the
       // probability a request finds a free slot (Erlang loss formula), which
       // tends to maxOutstanding / latency under overload.
-      const m = streams[s].maxOutstanding;
+      const m = this.m[s];
       const holdCycles = rf[s] * lat + (1 - rf[s]);
       // while a rank refreshes, the stream's requests to it pile up; once they
       // fill its slots the stream stalls for the rest of the refresh
       let stall = 0;
-      const rs = rankShares[s];
+      const rs = topo.sRankShares[s];
       for (let j = 0; j < rs.length; j++) {
         const fill = m / Math.max(xs * rs[j] * rf[s], 1e-15);
-        if (fill < V) stall += V - fill;
+        if (fill < this.V) stall += this.V - fill;
       }
-      let target = lambda[s] * (1 - erlangB(m, lambda[s] * holdCycles)) * Math.max(0, 1 - stall / t.tREFI);
-      // never beyond what the busiest station it uses can carry
-      if (peakLoad > U_MAX) target = Math.min(target, (x[s] * U_MAX) / peakLoad);
-      // damped update; the step shrinks whenever the stream's correction changes sign (oscillation)
+      this.stallFactor[s] = Math.max(0, 1 - stall / t.tREFI);
+      let target = lambda[s] * (1 - erlangB(m, lambda[s] * holdCycles)) * this.stallFactor[s];
+      // a stream with (practically) unlimited outstanding requests is held at
+      // what the busiest station it uses can carry
+      if (peakLoad > 1 && m > 1024) target = Math.min(target, x[s] / peakLoad);
+      // damped update; the step shrinks whenever the correction changes sign (oscillation)
       const delta = target - x[s];
-      if (delta * lastDelta[s] < 0) step[s] = Math.max(0.02, step[s] * 0.5);
-      else step[s] = Math.min(0.7, step[s] * 1.2);
-      lastDelta[s] = delta;
-      change = Math.max(change, Math.abs(delta) / Math.max(lambda[s], 1e-15));
-      x[s] += step[s] * delta;
+      if (delta * this.lastDelta[s] < 0) this.step[s] = Math.max(1e-4, this.step[s] * 0.5);
+      else this.step[s] = Math.min(0.7, this.step[s] * 1.2);
+      this.lastDelta[s] = delta;
+      const rel = Math.abs(delta) / Math.max(lambda[s], 1e-15);
+      if (rel > change) change = rel;
+      if (rel * this.step[s] > moved) moved = rel * this.step[s];
+      x[s] += this.step[s] * delta;
     }
-    (globalThis as any).__trace?.push(change);
-    if (iter > 2 && change < TOLERANCE) break;
+    return [change, moved];
   }
 
-  const channelUtilisation = Array.from(busRate, (X) => Math.min(1, X * t.tBurst));
+  /**
+   * A throttled stream's latency is the one its achieved rate implies through
+   * the closed loop (inverse of the Erlang relation): on the steep side of a
+   * saturated station this is far better conditioned than the station waits.
+   */
+  throttledLatencies(): void {
+    const t = this.p.t;
+    for (let s = 0; s < this.S; s++) {
+      const m = this.m[s];
+      const lam = this.lambda[s];
+      const ratio = lam > 0 ? this.x[s] / (lam * Math.max(this.stallFactor[s], 1e-9)) : 1;
+      if (ratio >= 0.99 || m > 4096 || this.rf[s] <= 0) continue;
+      const a = inverseErlangLoad(m, Math.max(0, 1 - ratio));
+      const implied = (a / lam - (1 - this.rf[s])) / this.rf[s];
+      const wt = Math.min(1, (0.99 - ratio) / 0.05);
+      this.latency[s] = (1 - wt) * this.latency[s] + wt * Math.max(implied, 1 + t.tCL + t.tBurst);
+    }
+  }
+}
+
+export interface SolveDramOptions {
+  /**
+   * A previous solution for (mostly) the same streams: the fixed point starts
+   * from its achieved rates (matched by stream id), which saves most rounds
+   * when demand changes little between calls. The answer does not depend on
+   * the start beyond the solver's tolerance.
+   */
+  warmStart?: DramSolution;
+}
+
+export function solveDram(config: DramConfig, streams: DramStreamDemand[], options: SolveDramOptions = {}): DramSolution {
+  const p = prepare(config);
+  streams.forEach(validate);
+  const fp = new DramFixedPoint(p, topology(p, streams), streams);
+  fp.initialGuess();
+  if (options.warmStart) {
+    const prev = new Map(options.warmStart.streams.map((a) => [a.id, a.achievedRequestsPerSec]));
+    const cyclesPerSec = 1e9 / p.tCkNs;
+    streams.forEach((s, i) => {
+      const v = prev.get(s.id);
+      if (v !== undefined && Number.isFinite(v)) fp.x[i] = Math.min(fp.lambda[i], v / cyclesPerSec);
+    });
+  }
+  let iterations = 0;
+  for (let iter = 0; iter < MAX_ITER; iter++) {
+    fp.bankArrivals();
+    fp.rowHits();
+    fp.stations();
+    const [change, moved] = fp.latenciesAndRates();
+    iterations = iter + 1;
+    // Done when every stream is at its fixed point, or when the steps have
+    // become negligible (a stream on the steep side of a saturated station
+    // keeps a large residual while its rate no longer moves).
+    if (iter > 2 && (change < TOLERANCE || (iter > 12 && moved < TOLERANCE / 20))) break;
+  }
+  lastIterations = iterations;
+  fp.throttledLatencies();
+  const cyclesPerSec = 1e9 / p.tCkNs;
   return {
     streams: streams.map((s, i) => ({
       id: s.id,
-      avgLatencyNs: latency[i] * p.tCkNs,
-      achievedRequestsPerSec: x[i] * cyclesPerSec,
-      rowHitRate: hitOut[i],
+      avgLatencyNs: fp.latency[i] * p.tCkNs,
+      achievedRequestsPerSec: fp.x[i] * cyclesPerSec,
+      rowHitRate: fp.hitOut[i],
     })),
-    channelUtilisation,
+    channelUtilisation: Array.from(fp.busRate, (X) => Math.min(1, X * p.t.tBurst)),
     peakBytesPerSec: ddr4PeakBytesPerSec(config),
   };
+}
+
+let lastIterations = 0;
+/** Fixed-point rounds the last solveDram call took (for benchmarks). */
+export function lastSolveIterations(): number {
+  return lastIterations;
 }
