@@ -16,15 +16,47 @@
 import type { Kernel } from '../workloads/kernel.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
 import { solveLlcSharing } from '../llc/llc-fast-model.js';
-import { solveDram, type DramStreamAnswer, type DramStreamDemand } from '../dram/dram-analytic-model.js';
+import { solveDram, type DramSolution, type DramStreamAnswer, type DramStreamDemand } from '../dram/dram-analytic-model.js';
 import type { DramConfig } from '../dram/dram-config.js';
 
 /** The memory model the machine uses (the DRAM analytic model, or a stand-in in tests). */
 export type DramSolver = (streams: DramStreamDemand[]) => Pick<DramStreamAnswer, 'avgLatencyNs' | 'achievedRequestsPerSec'>[];
 
-/** The DRAM analytic model of sim/dram for a configuration. */
+/**
+ * The DRAM analytic model of sim/dram for a configuration. Demand moves little
+ * between calls: when no stream's demand (rate, locality, colours, MLP) moved
+ * by more than DRAM_REUSE_TOLERANCE, the previous answer stands (latency is
+ * smooth in demand, so the error is of that order); otherwise the model is
+ * solved again, starting from the previous solution.
+ */
+const DRAM_REUSE_TOLERANCE = 0.01;
+
 export function analyticDram(config: DramConfig): DramSolver {
-  return (streams) => solveDram(config, streams).streams;
+  let previous: DramSolution | undefined;
+  let previousInput: DramStreamDemand[] = [];
+  return (streams) => {
+    if (previous && sameDemand(previousInput, streams)) return previous.streams;
+    previous = solveDram(config, streams, previous ? { warmStart: previous } : {});
+    previousInput = streams.map((x) => ({ ...x, colours: x.colours ? [...x.colours] : null }));
+    return previous.streams;
+  };
+}
+
+function sameDemand(a: DramStreamDemand[], b: DramStreamDemand[]): boolean {
+  if (a.length !== b.length) return false;
+  const total = b.reduce((s, x) => s + x.requestsPerSec, 0);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.id !== y.id || x.rowHitRate !== y.rowHitRate || x.maxOutstanding !== y.maxOutstanding) return false;
+    if (Math.abs(x.requestsPerSec - y.requestsPerSec) > DRAM_REUSE_TOLERANCE * Math.max(y.requestsPerSec, 0.01 * total)) return false;
+    if (Math.abs(x.readFraction - y.readFraction) > DRAM_REUSE_TOLERANCE) return false;
+    const cx = x.colours;
+    const cy = y.colours;
+    if ((cx === null) !== (cy === null)) return false;
+    if (cx && cy && (cx.length !== cy.length || cx.some((c, k) => c !== cy[k]))) return false;
+  }
+  return true;
 }
 
 export interface ContentionTask {
