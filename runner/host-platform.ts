@@ -22,6 +22,7 @@ import type { CgroupBackend } from './cgroup/cgroup-backend.js';
 import type { HostFs } from './fs/host-fs.js';
 import type { HostPaths } from './host-paths.js';
 import type { HostTask } from './host-task.js';
+import { attachTree } from './cgroup/attach-tree.js';
 import type { Journal } from './journal/journal.js';
 import type { JournaledHost } from './journal/journaled-host.js';
 import type { RestoreReport } from './journal/restore.js';
@@ -214,6 +215,8 @@ export class HostPlatform implements Platform {
   private readSlowStats(task: HostTask, t: number): void {
     const procRoot = this.rt.paths.procRoot;
     if (task.proc.exited) return;
+    // Stragglers: processes the task forked while it was being moved in.
+    if (task.cgroup) attachTree(task.cgroup, procRoot, task.proc.pid, task.attachedPids);
     const pids = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
     const st = task.cgroup?.stats({ cpu: false }) ?? {};
     if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Capabilities } from '../policies/platform.js';
 import { nativeAddon, type UmbraNative } from '../native/addon.js';
 import { rngFor } from '../util/rng.js';
-import { safeGroupName, type CgroupBackend, type TaskCgroup, CGROUP_KNOBS } from './cgroup/cgroup-backend.js';
+import { safeGroupName, type CgroupBackend, CGROUP_KNOBS } from './cgroup/cgroup-backend.js';
 import { selectCgroupBackend, type CgroupChoice } from './cgroup/select-backend.js';
 import type { HostFs } from './fs/host-fs.js';
 import { NativeHostFs } from './fs/impl/native-fs.js';
@@ -29,6 +29,7 @@ import { ProcessManager } from './process/process-manager.js';
 import { processTree, threadIds } from './process/procfs.js';
 import { lastLevelCache, readTopology } from './probe/topology.js';
 import { ResctrlGroups } from './resctrl/resctrl-groups.js';
+import { attachTree } from './cgroup/attach-tree.js';
 import { probeResctrl } from './resctrl/resctrl-info.js';
 import { registerRestorer } from './safety/cleanup-hooks.js';
 import { PoissonArrivals, TraceArrivals, type ArrivalProcess } from './workloads/arrivals.js';
@@ -81,28 +82,6 @@ export interface StartedHost {
 
 function makeRunId(): string {
   return `${process.pid.toString(36)}-${(process.hrtime.bigint() % 2_176_782_336n).toString(36)}`;
-}
-
-/**
- * Move a process and everything it has forked so far into the group. A child
- * forked before its parent moved stays behind, so walk the tree until every
- * process is in (a few passes at most: new children of moved parents land in
- * the group by themselves).
- */
-function attachTree(cgroup: TaskCgroup, procRoot: string, pid: number): void {
-  cgroup.attach(pid);
-  for (let pass = 0; pass < 4; pass++) {
-    const inGroup = new Set(cgroup.pids());
-    const missing = processTree(procRoot, pid).filter((p) => !inGroup.has(p));
-    if (missing.length === 0) return;
-    for (const p of missing) {
-      try {
-        cgroup.attach(p);
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
 }
 
 function arrivalsFor(spec: HostTaskSpec, rng: Rng): ArrivalProcess {
@@ -237,6 +216,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         echoBusy: false,
         nextSlowNs: 0,
         view: null,
+        attachedPids: new Set(),
       };
       task.proc = pm.spawn(spec.id, argv, {
         cwd: taskDir,
@@ -251,7 +231,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
       // The tree as it is now: counters opened on each of these (with
       // inherit) cover everything the task forks from here on.
       const treeBefore = processTree(paths.procRoot, task.proc.pid);
-      if (cgroup) attachTree(cgroup, paths.procRoot, task.proc.pid);
+      if (cgroup) attachTree(cgroup, paths.procRoot, task.proc.pid, task.attachedPids);
       if (spec.cores) {
         if (cgroup && backend?.knobs().cpuset.available) cgroup.setCpus(task.alloc.cores);
         else if (addon) {

@@ -42,4 +42,6 @@ export interface HostTask {
   nextSlowNs: number;
   /** Frozen copies of alloc/reserved for snapshots; null = rebuild at the next observe. */
   view: { allocation: Allocation; reserved: ReservationView } | null;
+  /** Processes moved into the task's cgroups (all hierarchies) so far. */
+  attachedPids: Set<number>;
 }

@@ -4,13 +4,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CgroupV2Backend } from '../../runner/cgroup/impl/v2.js';
 import { CgroupV1Backend } from '../../runner/cgroup/impl/v1.js';
 import { formatCpuList, parseCpuList, UnsupportedKnobError } from '../../runner/cgroup/cgroup-backend.js';
 import { cpuQuotaUs } from '../../runner/cgroup/quota.js';
+import { attachTree } from '../../runner/cgroup/attach-tree.js';
 import { discoverCgroupMounts, parseMountinfo } from '../../runner/cgroup/mounts.js';
 import { selectCgroupBackend } from '../../runner/cgroup/select-backend.js';
 import { Journal } from '../../runner/journal/journal.js';
@@ -136,6 +137,30 @@ describe('cgroup v1 backend (fake tree: the knobs this host lacks)', () => {
     expect(() => plain.setMemoryLimit(1)).toThrow(UnsupportedKnobError);
     expect(journal.restore({ fs, procRoot: '/proc' }).failures).toEqual([]);
     for (const c of mounts.values()) expect(existsSync(join(c, 'umbra-v1'))).toBe(false);
+  });
+});
+
+describe('attaching a process tree', () => {
+  it('completes a child that a fork left in only some hierarchies, and the process itself', () => {
+    makeFakeSysfs(l);
+    const mounts = new Map(Object.entries(makeFakeCgroupV1(l, ['cpuset', 'cpuacct', 'freezer'])));
+    const backend = new CgroupV1Backend({ fs, mounts, sysRoot: l.sysRoot, procRoot: '/proc' });
+    const journal = Journal.create(join(dir, 'j'), 'tree');
+    backend.open('umbra-tree', new JournaledHost(journal, fs, '/proc'));
+    const g = backend.createTaskGroup('t');
+    const parent = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(parent, child);
+    // The child was forked while the parent was being moved: it is in our cpuset group only.
+    writeFileSync(join(l.cgroupRoot, 'cpuset', 'umbra-tree', 't', 'cgroup.procs'), `${child.pid}\n`);
+    const attached = new Set<number>();
+    attachTree(g, '/proc', parent.pid as number, attached);
+    for (const h of ['cpuset', 'cpuacct', 'freezer']) {
+      const procs = readFileSync(join(l.cgroupRoot, h, 'umbra-tree', 't', 'cgroup.procs'), 'utf8').split(/\s+/).filter(Boolean).map(Number).sort();
+      expect(procs, h).toEqual([parent.pid, child.pid].sort());
+    }
+    expect([...attached].sort()).toEqual([parent.pid, child.pid].sort());
+    journal.restore({ fs, procRoot: '/proc', killGraceMs: 300 });
   });
 });
 
