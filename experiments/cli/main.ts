@@ -19,6 +19,9 @@ import { trainLstmCommand } from './commands/train-lstm.js';
 import { llcValidateCommand } from './commands/llc-validate.js';
 import { benchCommand } from './commands/bench.js';
 import { dramSimCommand } from './commands/dram-sim.js';
+import { policySeedDatasetCommand } from './commands/policy-seed-dataset.js';
+import { policyTrainInterferenceCommand } from './commands/policy-train-interference.js';
+import { policyBenchCommand } from './commands/policy-bench.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
@@ -33,6 +36,9 @@ const COMMANDS: CliCommand[] = [
   llcValidateCommand,
   benchCommand,
   dramSimCommand,
+  policySeedDatasetCommand,
+  policyTrainInterferenceCommand,
+  policyBenchCommand,
 ];
 
 export function umbraVersion(): string {

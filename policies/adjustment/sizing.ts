@@ -1,0 +1,149 @@
+// Demand -> units, per resource, for one first-class task. Inputs are the
+// shadow's predictions (upper quantile: the safety margin) and what the task
+// showed lately (cost per request, latency). One instance per task keeps the
+// online estimates (cost per request, latency-model calibration).
+//
+//  cores        request-serving tasks: M/M/c model (latency-model.ts) at the
+//               predicted request rate, calibrated online, aiming at
+//               p99 <= SLO x (1 - targetSlack); otherwise predicted CPU /
+//               utilisationTarget. Never below the predicted CPU in use; one
+//               more than now when the SLO is being missed right now.
+//  cacheWays    predicted occupancy in ways + 1 way of headroom (a task that
+//               fills what it has asks for one more; one that leaves a way
+//               empty is at its working set).
+//  bankColours  colours in proportion to the predicted share of peak DRAM
+//               bandwidth, times colourHeadroom (bank-level parallelism).
+//  memBandwidthPct predicted share of peak bandwidth x bandwidthHeadroom, on the MBA step.
+//  ioWeight     between the default and the maximum weight by the task's
+//               predicted share of all IO.
+import type { Capabilities, Prediction } from '../platform.js';
+import type { DemandObservation } from '../shadow/observation.js';
+import { coresForLatency, mmcP99Ns } from './latency-model.js';
+
+export interface SizingOptions {
+  /** Aim for p99 <= SLO x (1 - targetSlack). */
+  targetSlack: number;
+  /** For tasks without a latency signal: plan for this CPU utilisation of the cores held. */
+  utilisationTarget: number;
+  /** p99 of the service time alone, in mean service times, before calibration. */
+  serviceTailFactor: number;
+  bandwidthHeadroom: number;
+  colourHeadroom: number;
+  /** Windows with fewer requests than this do not update the latency calibration. */
+  minRequests: number;
+}
+
+export const SIZING_DEFAULTS: SizingOptions = {
+  targetSlack: 0.1,
+  utilisationTarget: 0.8,
+  serviceTailFactor: 3,
+  bandwidthHeadroom: 1.25,
+  colourHeadroom: 2,
+  minRequests: 20,
+};
+
+export interface CoreDemandInput {
+  rps?: Prediction;
+  cpu?: Prediction;
+  maxCores: number;
+  activeCores: number;
+}
+
+export class FirstClassSizer {
+  /** Core-seconds per request (EWMA). */
+  costPerRequestSec: number | undefined;
+  /** log of (observed p99 / modelled p99), EWMA. */
+  logCalibration = 0;
+  sloP99Ns: number | undefined;
+  lastP99Ns: number | undefined;
+  private lastSlack: number | undefined;
+  private calibrations = 0;
+
+  constructor(
+    private readonly caps: Capabilities,
+    private readonly o: SizingOptions,
+  ) {}
+
+  observe(obs: DemandObservation): void {
+    if (obs.costPerRequestCoreSec !== undefined && Number.isFinite(obs.costPerRequestCoreSec)) {
+      const c = obs.costPerRequestCoreSec;
+      this.costPerRequestSec = this.costPerRequestSec === undefined ? c : this.costPerRequestSec + 0.2 * (c - this.costPerRequestSec);
+    }
+    const lat = obs.latency;
+    if (!lat) return;
+    this.sloP99Ns = lat.sloP99Ns;
+    if (lat.requests >= this.o.minRequests && Number.isFinite(lat.p99Ns)) {
+      this.lastP99Ns = lat.p99Ns;
+      this.lastSlack = (lat.sloP99Ns - lat.p99Ns) / lat.sloP99Ns;
+      const S = this.costPerRequestSec;
+      const lambda = lat.offeredRps;
+      const c = obs.allocatedCores;
+      if (S !== undefined && S > 0 && c > 0 && lambda > 0 && (lambda * S) / c < 0.95) {
+        const model = mmcP99Ns(c, lambda, S, this.o.serviceTailFactor);
+        if (Number.isFinite(model) && model > 0 && lat.p99Ns > 0) {
+          const r = Math.max(-1.5, Math.min(1.5, Math.log(lat.p99Ns / model)));
+          this.calibrations++;
+          this.logCalibration += (r - this.logCalibration) / Math.min(this.calibrations, 10);
+        }
+      }
+    } else if (lat.requests > 0 && !Number.isFinite(lat.p99Ns)) {
+      this.lastSlack = -1; // rejected requests count as infinitely late
+    }
+  }
+
+  /** Latest observed SLO slack, (SLO - p99) / SLO; undefined before enough requests. */
+  slack(): number | undefined {
+    return this.lastSlack;
+  }
+
+  calibration(): number {
+    return Math.exp(this.logCalibration);
+  }
+
+  cores(inp: CoreDemandInput): number {
+    const max = Math.max(1, inp.maxCores);
+    const cpuNeed = inp.cpu ? Math.ceil(Math.max(0, inp.cpu.upper) - 1e-9) : 0;
+    let c: number;
+    const S = this.costPerRequestSec;
+    if (inp.rps && S !== undefined && S > 0 && this.sloP99Ns !== undefined) {
+      const target = this.sloP99Ns * (1 - this.o.targetSlack);
+      c = coresForLatency(Math.max(0, inp.rps.upper), S, target, this.calibration(), this.o.serviceTailFactor, max);
+      c = Math.max(c, cpuNeed);
+    } else {
+      c = inp.cpu ? Math.ceil(Math.max(0, inp.cpu.upper) / this.o.utilisationTarget - 1e-9) : 1;
+    }
+    // feedback safety net: missing the SLO now means the model is behind
+    if (this.lastSlack !== undefined && this.lastSlack < 0) c = Math.max(c, inp.activeCores + 1);
+    return Math.min(max, Math.max(1, c));
+  }
+
+  ways(occupancy: Prediction | undefined, fallbackShare: number): number {
+    const w = this.caps.cacheWays;
+    if (!w) return 0;
+    if (!occupancy) return Math.max(w.minWaysPerMask, Math.round(w.totalWays * fallbackShare));
+    return Math.max(w.minWaysPerMask, Math.ceil(Math.max(0, occupancy.upper) / w.wayBytes - 1e-9) + 1);
+  }
+
+  colours(memBw: Prediction | undefined, fallbackShare: number, floor: number): number {
+    const bc = this.caps.bankColours;
+    if (!bc) return 0;
+    const peak = this.caps.memBandwidth?.peakBytesPerSec;
+    const share = memBw && peak ? Math.max(0, memBw.upper) / peak : fallbackShare;
+    return Math.max(floor, Math.ceil(bc.count * share * this.o.colourHeadroom - 1e-9));
+  }
+
+  memBandwidthPct(memBw: Prediction | undefined): number {
+    const mb = this.caps.memBandwidth;
+    if (!mb || !memBw) return 0;
+    const pct = (100 * Math.max(0, memBw.upper) * this.o.bandwidthHeadroom) / mb.peakBytesPerSec;
+    if (pct <= 0) return 0;
+    return Math.min(100, Math.ceil(pct / mb.stepPct - 1e-9) * mb.stepPct);
+  }
+
+  ioWeight(io: Prediction | undefined, othersIoPerSec: number): number {
+    const iw = this.caps.ioWeight;
+    if (!iw || !io || io.upper <= 0) return 0;
+    const share = io.upper / (io.upper + Math.max(0, othersIoPerSec));
+    return Math.round(Math.min(iw.max, Math.max(iw.default, iw.default + (iw.max - iw.default) * share)));
+  }
+}
