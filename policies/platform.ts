@@ -12,6 +12,35 @@
 //
 // Units live in names: Ns = nanoseconds (integers on the simulator's clock),
 // Bytes, Ways, Pct (0..100). Core, way and bank-colour ids are 0-based.
+//
+// Semantics both platforms implement (the simulator exactly, the host as far
+// as its kernel allows; what it cannot do it refuses with a reason):
+//
+// - Cores, cache ways and bank colours can be *shared* (several tasks' cpusets
+//   or way masks include them; the core is time-shared fairly, the ways are
+//   filled by LRU) or *reserved* for one task (exclusive). A reserved unit may
+//   not appear in any other task's cpuset / mask / colour set: an action that
+//   would put it there is refused, and so is reserving a unit that another
+//   task holds (reserved, or in its cpuset/mask/colours). So to take a core
+//   from second-class work: first `migrate` them off it, then `reserve` it,
+//   in one apply() batch (actions apply in order).
+// - A reservation is the warm-up state: the unit is held for the task but the
+//   task does not use it until an allocation action includes it (`setCores`,
+//   `setCacheWays`, `setBankColours`): that is activation. `warm` prepares the
+//   reserved units (cores: no cold-start delay when activated; cache ways: the
+//   task's hot lines are prefetched into them, at a DRAM-bandwidth cost) and
+//   costs its budget. Activating an unwarmed core costs a cold start (the
+//   machine's core activation time).
+// - `release` ends a reservation and takes the units out of the task's
+//   allocation too (refused if that would leave it no core / no way).
+// - Memory bandwidth and IO weight reservations are bookkeeping (the sum of
+//   reserved bandwidth may not exceed 100%); the effect comes from capping the
+//   other tasks (`setMemBandwidth`, `setIoWeight`).
+// - `echo` runs a bounded burst of the task ahead of time and reports, in a
+//   later snapshot's `echoes`, what the task's demand will be over the next
+//   `durationNs` (the simulator forks its state; a host runs a probe burst).
+// - `pause`/`resume` freeze and thaw; `throttle` caps CPU time (cgroup quota);
+//   `migrate` is `setCores` for quarantine (logged as such).
 
 /** Stable identifier of a task for the whole run (e.g. "lc0", "be-stream-3"). */
 export type TaskId = string;
@@ -115,6 +144,15 @@ export interface LatencySample {
   queueLength: number;
 }
 
+/** Units currently reserved for a task (held, exclusive, maybe not yet active). */
+export interface Reservation {
+  cores: number[];
+  cacheWayMask: number;
+  bankColours: number[];
+  memBandwidthPct: number;
+  ioWeight: number;
+}
+
 export interface TaskSample {
   id: TaskId;
   class: TaskClass;
@@ -141,6 +179,7 @@ export interface TaskSample {
   /** First-class services only. */
   latency?: LatencySample;
   allocation: Allocation;
+  reserved: Reservation;
 }
 
 /** Result of an echo burst, delivered in a later snapshot. */
