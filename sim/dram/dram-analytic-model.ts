@@ -79,6 +79,7 @@ interface Prepared {
   wrToRdPenalty: number;
   drainBatchHigh: number;
   drainBatchLow: number;
+  rowHitCap: number;
   bankSets: Map<string, Int32Array>;
   topologies: Map<string, Topology>;
   config: DramConfig;
@@ -112,6 +113,7 @@ function prepare(config: DramConfig): Prepared {
     wrToRdPenalty: Math.max(0, t.tCWL + t.tBurst + t.tWTR_S - t.tBurst),
     drainBatchHigh: config.controller.transactionQueueSize,
     drainBatchLow: config.controller.writeDrainLowThreshold + 1,
+    rowHitCap: config.controller.rowHitCap,
     bankSets: new Map(),
     topologies: new Map(),
     config,
@@ -173,19 +175,21 @@ export function inverseErlangLoad(m: number, blocking: number): number {
 
 /** Relative change of every stream's rate at which the fixed point is accepted. */
 const TOLERANCE = 5e-3;
-const MAX_ITER = 40;
+const MAX_ITER = 30;
 
 /**
- * Mean wait at a station: Pollaczek-Khinchine (load U, mean residual service)
- * while few are waiting, bounded by the population that can wait there
- * (requests the streams using the station can have outstanding): by Little's
- * law no more than N / X. Combined harmonically, so the wait rises smoothly
- * with load, stays finite under overload (N / X), and the closed loop settles.
+ * Mean wait at a station: Pollaczek-Khinchine (offered load U, mean residual
+ * service) while few are waiting, bounded by the population that can wait
+ * there (the requests the streams using the station can have outstanding):
+ * N customers each needing the mean service S = U / X wait at most N * S.
+ * Combined harmonically, so the wait rises smoothly with load, stays finite
+ * under overload, and keeps rising with the overload (which is what brings
+ * the closed loop back to the station's capacity).
  */
 function stationWait(U: number, residual: number, X: number, N: number): number {
   if (X <= 0 || U <= 0) return 0;
   const open = U < 1 ? (1 - U) / (U * residual) : 0;
-  return 1 / (open + X / N);
+  return 1 / (open + X / (N * U));
 }
 
 /**
@@ -528,6 +532,8 @@ class DramFixedPoint {
       const he = this.hEff[s];
       // each refresh of the rank holding the stream's current row closes it: 1/tREFI per stream
       const base = h0[s] * (1 - Math.min(1, 1 / (tREFI * xs)));
+      // share of a run's requests that come before the row-hit cap
+      const underCap = 1 - Math.pow(h0[s], this.p.rowHitCap);
       let hsum = 0;
       let intr = 0;
       for (let j = 0; j < cls.length; j++) {
@@ -539,9 +545,10 @@ class DramFixedPoint {
         const others = Math.max(0, kRate[k] - share);
         const meanOther = others > 0 ? Math.max(0, kRateSq[k] - share * x[s]) / others : 0;
         const runs = Math.max(0, kRunRate[k] - share * h0[s]) / (xs + meanOther);
-        // FR-FCFS keeps the row open for the stream if its next request already waits
+        // FR-FCFS keeps the row open for the stream if its next request already
+        // waits, but only until the row has served rowHitCap column commands
         const y = xs * (kWait[k] + groupWait[topo.clsGroup[k]]);
-        const queued = y > 0 ? 1 - Math.exp(-y) : 0;
+        const queued = y > 0 ? (1 - Math.exp(-y)) * underCap : 0;
         const h = base / (1 + (scatter + runs) * (1 - queued));
         he[j] = h;
         hsum += w[j] * h;
@@ -791,7 +798,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
     // Done when every stream is at its fixed point, or when the steps have
     // become negligible (a stream on the steep side of a saturated station
     // keeps a large residual while its rate no longer moves).
-    if (iter > 2 && (change < TOLERANCE || (iter > 12 && moved < TOLERANCE / 20))) break;
+    if (iter >= 1 && (change < TOLERANCE || (iter > 12 && moved < TOLERANCE / 20))) break;
   }
   lastIterations = iterations;
   fp.throttledLatencies();
@@ -800,7 +807,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
     streams: streams.map((s, i) => ({
       id: s.id,
       avgLatencyNs: fp.latency[i] * p.tCkNs,
-      achievedRequestsPerSec: fp.x[i] * cyclesPerSec,
+      achievedRequestsPerSec: Math.min(s.requestsPerSec, Math.max(0, fp.x[i] * cyclesPerSec)),
       rowHitRate: fp.hitOut[i],
     })),
     channelUtilisation: Array.from(fp.busRate, (X) => Math.min(1, X * p.t.tBurst)),

@@ -48,9 +48,14 @@ export const dramSimCommand: CliCommand = {
       .option('--timing', 'print requests replayed and requests/second on stderr')
       .action(async (opts: DramSimOptions) => {
         const { DDR4_3200_8GB_X8, parseDramConfig } = await import('../../../sim/dram/dram-config.js');
-        let config = opts.config ? parseDramConfig(await readConfigFile(opts.config), opts.config) : DDR4_3200_8GB_X8;
-        if (opts.channels !== undefined) config = parseDramConfig({ ...config, channels: parseIntOption('--channels', opts.channels, 1, 64) }, '--channels');
-        if (opts.ranks !== undefined) config = parseDramConfig({ ...config, ranks: parseIntOption('--ranks', opts.ranks, 1, 16) }, '--ranks');
+        let config = opts.config ? parseDramConfig(await readConfigFile(opts.config), `${opts.config}: dram`) : DDR4_3200_8GB_X8;
+        const powerOfTwo = (name: string, raw: string, max: number) => {
+          const v = parseIntOption(name, raw, 1, max);
+          if ((v & (v - 1)) !== 0) throw new UsageError(`${name} must be a power of two, got ${v}`);
+          return v;
+        };
+        if (opts.channels !== undefined) config = parseDramConfig({ ...config, channels: powerOfTwo('--channels', opts.channels, 64) }, '--channels');
+        if (opts.ranks !== undefined) config = parseDramConfig({ ...config, ranks: powerOfTwo('--ranks', opts.ranks, 16) }, '--ranks');
         const seed = opts.seed ?? '1';
 
         const modes = [opts.trace !== undefined, opts.synthetic !== undefined, !!opts.reference, !!opts.validateAnalytic, !!opts.benchAnalytic].filter(Boolean).length;
