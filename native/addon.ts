@@ -60,10 +60,12 @@ export interface UmbraNative {
   pointerChase(workingSetBytes: number, accesses: number, seed: number): SyscallResult & { nsPerAccess: number; lines: number };
   streamBandwidth(workingSetBytes: number, reps: number): SyscallResult & { bytesPerSec: number };
   computeRate(iterations: number): SyscallResult & { opsPerSec: number };
+  /** The exact LLC's batch loop on its own arrays (sim/llc/llc-exact.ts, 16-slot packed layout); returns hits. */
+  llcAccessBatch(tags: Int32Array, meta: Int32Array, owner: Uint8Array, occupancy: Int32Array, setBits: number, task: number, mask: number, blocks: Int32Array, start: number, end: number): number;
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 export interface NativeStatus {
   available: boolean;

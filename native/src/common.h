@@ -43,5 +43,6 @@ void RegisterFiles(Napi::Env env, Napi::Object exports);
 void RegisterSched(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterMicrobench(Napi::Env env, Napi::Object exports);
+void RegisterLlc(Napi::Env env, Napi::Object exports);
 
 }  // namespace umbra

@@ -1,7 +1,8 @@
 // umbra's native module: the few Linux calls Node cannot make by itself
 // (perf_event_open, sched_setaffinity, process_madvise), batched reads of
 // already-open counter files for the 10 ms control loop, and the calibration
-// microbenchmarks (a pointer chase has to be native to see cache latencies).
+// microbenchmarks (a pointer chase has to be native to see cache latencies),
+// and the simulator's exact-LLC hot loop (sim/llc/llc-exact.ts has the JS twin).
 // Everything that is plain file I/O also has a pure-JS path in runner/ so umbra
 // works when this module fails to build.
 #include "common.h"
@@ -14,9 +15,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umbra::RegisterSched(env, exports);
   umbra::RegisterMemory(env, exports);
   umbra::RegisterMicrobench(env, exports);
+  umbra::RegisterLlc(env, exports);
   // Bumped whenever a function's signature changes; native/addon.ts refuses a
   // stale build whose version differs.
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 

@@ -3,12 +3,13 @@
 // the default machine with 32 tasks under a 10 ms observe loop.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { LlcExact } from '../llc/llc-exact.js';
+import { LlcExact, type LlcImplementation } from '../llc/llc-exact.js';
 import { parseScenario, resolveScenario } from '../platform/resolve-scenario.js';
 import { SimPlatform } from '../platform/sim-platform.js';
 import { shipped, packageRoot } from '../../util/paths.js';
 
 export interface LlcBenchResult {
+  implementation: 'js' | 'native';
   accessesPerSec: number;
   hitRatio: number;
   runs: number[];
@@ -19,7 +20,7 @@ export interface LlcBenchResult {
  * half the accesses hit. The stream is generated up front (not timed) and
  * replayed in batches, as the simulator's exact mode does.
  */
-export function benchLlcExact(accesses = 20_000_000, repeats = 5): LlcBenchResult {
+export function benchLlcExact(accesses = 20_000_000, repeats = 5, implementation: LlcImplementation = 'auto'): LlcBenchResult {
   const lines = (4 << 20) / 64;
   const stream = new Int32Array(accesses);
   let x = 12345;
@@ -29,8 +30,10 @@ export function benchLlcExact(accesses = 20_000_000, repeats = 5): LlcBenchResul
   }
   const runs: number[] = [];
   let hitRatio = 0;
+  let used: 'js' | 'native' = 'js';
   for (let r = 0; r < repeats; r++) {
-    const llc = new LlcExact({ sizeBytes: 2 << 20, ways: 16, lineBytes: 64 }, 1);
+    const llc = new LlcExact({ sizeBytes: 2 << 20, ways: 16, lineBytes: 64 }, 1, implementation);
+    used = llc.implementation;
     const t0 = process.hrtime.bigint();
     let hits = 0;
     for (let i = 0; i < accesses; i += 65536) hits += llc.accessBatch(0, stream, i, Math.min(accesses, i + 65536));
@@ -39,7 +42,7 @@ export function benchLlcExact(accesses = 20_000_000, repeats = 5): LlcBenchResul
     hitRatio = hits / accesses;
   }
   const sorted = [...runs].sort((a, b) => a - b);
-  return { accessesPerSec: sorted[Math.floor(sorted.length / 2)], hitRatio, runs };
+  return { implementation: used, accessesPerSec: sorted[Math.floor(sorted.length / 2)], hitRatio, runs };
 }
 
 export interface FastModeBenchResult {

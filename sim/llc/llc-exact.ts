@@ -13,6 +13,14 @@
 //     (nibble i = way at recency position i; position 0 = MRU), so move-to-front
 //     is a few shifts and the full-mask victim is the top nibble.
 // Caches with more than 16 ways use a plain per-line timestamp path.
+//
+// Batches on the packed layout run in the native addon when it is loaded
+// (native/src/llc.cc: the same algorithm on these same arrays, with an SSE2 tag
+// compare); both paths share state and make identical decisions (tested).
+
+import { nativeAddon, type UmbraNative } from '../../native/addon.js';
+
+export type LlcImplementation = 'auto' | 'js' | 'native';
 
 export interface LlcGeometry {
   sizeBytes: number;
@@ -49,7 +57,15 @@ export class LlcExact {
   readonly hits: Float64Array; // per task
   readonly misses: Float64Array; // per task
 
-  constructor(geometry: LlcGeometry, maxTasks = 64) {
+  /** The native batch loop when used (see implementation). */
+  private readonly native: UmbraNative | null;
+
+  /**
+   * `implementation`: 'auto' uses the native batch loop when the addon is
+   * loaded and the layout allows it (at most 16 ways, a power-of-two number of
+   * sets); 'js' never does; 'native' insists and throws when it cannot.
+   */
+  constructor(geometry: LlcGeometry, maxTasks = 64, implementation: LlcImplementation = 'auto') {
     const { sizeBytes, ways, lineBytes } = geometry;
     if (!Number.isInteger(ways) || ways < 1 || ways > 32) throw new RangeError(`LLC ways must be an integer in [1, 32], got ${ways}`);
     if (!Number.isInteger(lineBytes) || lineBytes < 1 || (lineBytes & (lineBytes - 1)) !== 0) throw new RangeError(`LLC line size must be a power of two, got ${lineBytes}`);
@@ -75,9 +91,20 @@ export class LlcExact {
     }
     this.resetLru();
     this.masks = new Int32Array(maxTasks).fill(this.fullMask);
+    const packedPow2 = ways <= 16 && pow2;
+    const addon = implementation === 'js' || !packedPow2 ? null : nativeAddon();
+    this.native = addon && typeof addon.llcAccessBatch === 'function' ? addon : null;
+    if (implementation === 'native' && !this.native) {
+      throw new Error(packedPow2 ? 'the native LLC loop is not available (native addon not loaded)' : 'the native LLC loop needs at most 16 ways and a power-of-two number of sets');
+    }
     this.occupancyLines = new Int32Array(maxTasks);
     this.hits = new Float64Array(maxTasks);
     this.misses = new Float64Array(maxTasks);
+  }
+
+  /** Which loop replays batches. */
+  get implementation(): 'js' | 'native' {
+    return this.native ? 'native' : 'js';
   }
 
   get fullMask(): number {
@@ -149,6 +176,12 @@ export class LlcExact {
    * loop of exact mode: blocks must be < 2^31 (addresses < 128 GiB with 64 B lines).
    */
   accessBatch(task: number, blocks: Int32Array, start = 0, end = blocks.length): number {
+    if (this.native) {
+      const h = this.native.llcAccessBatch(this.tags, this.meta, this.owner, this.occupancyLines, this.setBits, task, this.masks[task] >>> 0, blocks, start, end);
+      this.hits[task] += h;
+      this.misses[task] += end - start - h;
+      return h;
+    }
     if (this.stamp || this.setMask < 0) {
       let h = 0;
       for (let i = start; i < end; i++) if (this.access(task, blocks[i])) h++;

@@ -144,3 +144,50 @@ describe('LlcExact', () => {
     expect(() => llc.setTaskMask(0, 0b10000)).toThrow(/no way/);
   });
 });
+
+describe('LlcExact native batch loop', () => {
+  const native = (() => {
+    try {
+      return new LlcExact({ sizeBytes: 64 * 16 * 64, ways: 16, lineBytes: 64 }, 1, 'native').implementation === 'native';
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!native)('makes exactly the decisions of the JS loop, and the two can be mixed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 16 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.array(fc.integer({ min: 0, max: 1 << 14 }), { maxLength: 300 })), { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 3, maxLength: 3 }),
+        (ways, batches, maskWays) => {
+          const geo = { sizeBytes: 32 * ways * 64, ways, lineBytes: 64 };
+          const js = new LlcExact(geo, 3, 'js');
+          const nat = new LlcExact(geo, 3, 'native');
+          const mixed = new LlcExact(geo, 3, 'native');
+          maskWays.forEach((n, t) => {
+            const m = contiguousMask(Math.max(0, ways - Math.min(n, ways)), Math.min(n, ways));
+            js.setTaskMask(t, m);
+            nat.setTaskMask(t, m);
+            mixed.setTaskMask(t, m);
+          });
+          batches.forEach(([task, blocks], k) => {
+            const arr = Int32Array.from(blocks);
+            const a = js.accessBatch(task, arr);
+            const b = nat.accessBatch(task, arr);
+            // every other batch of `mixed` goes access by access through the JS code
+            let c = 0;
+            if (k % 2) c = mixed.accessBatch(task, arr);
+            else for (const x of blocks) if (mixed.access(task, x)) c++;
+            expect(b).toBe(a);
+            expect(c).toBe(a);
+          });
+          for (let t = 0; t < 3; t++) {
+            expect(nat.occupancyLines[t]).toBe(js.occupancyLines[t]);
+            expect(mixed.occupancyLines[t]).toBe(js.occupancyLines[t]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
