@@ -22,6 +22,13 @@ import { dramSimCommand } from './commands/dram-sim.js';
 import { policySeedDatasetCommand } from './commands/policy-seed-dataset.js';
 import { policyTrainInterferenceCommand } from './commands/policy-train-interference.js';
 import { policyBenchCommand } from './commands/policy-bench.js';
+import { traceCommand } from './commands/trace.js';
+import { validateCommand } from './commands/validate.js';
+import { runCommand } from './commands/run.js';
+import { mergeCommand } from './commands/merge.js';
+import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
+import { demoCommand } from './commands/demo.js';
 
 /** Every subcommand, in the order `umbra --help` lists them. */
 const COMMANDS: CliCommand[] = [
@@ -39,6 +46,13 @@ const COMMANDS: CliCommand[] = [
   policySeedDatasetCommand,
   policyTrainInterferenceCommand,
   policyBenchCommand,
+  traceCommand,
+  validateCommand,
+  runCommand,
+  mergeCommand,
+  exportCommand,
+  reportCommand,
+  demoCommand,
 ];
 
 export function umbraVersion(): string {

@@ -1,0 +1,82 @@
+// Shared by the experiment tests: the fixture folder, building the CLI
+// (bin/umbra.js and the sweep's worker threads load dist/; rebuilt here when
+// older than the sources), running it, and copying fixture specs into temp
+// folders with their relative paths intact.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURES = join(ROOT, 'test', 'experiments', 'fixtures');
+export const UMBRA_BIN = join(ROOT, 'bin', 'umbra.js');
+
+function newestMtimeMs(p: string): number {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(p).map((f) => newestMtimeMs(join(p, f))));
+}
+
+let built = false;
+export function ensureBuilt(): void {
+  if (built) return;
+  const probe = join(ROOT, 'dist', 'experiments', 'sweep', 'worker.js');
+  const sources = ['experiments', 'traces', 'sim', 'policies', 'util'].map((d) => join(ROOT, d));
+  if (!existsSync(probe) || statSync(probe).mtimeMs < Math.max(...sources.map(newestMtimeMs))) {
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'ignore' });
+    } catch {
+      // tsc still emits when someone else's in-progress file has a type error
+    }
+  }
+  built = true;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], cwd = ROOT): Promise<CliResult> {
+  ensureBuilt();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [UMBRA_BIN, ...args], { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+export function spawnCli(args: string[], cwd = ROOT): ChildProcess {
+  ensureBuilt();
+  return spawn(process.execPath, [UMBRA_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `umbra-${prefix}-`));
+}
+
+/**
+ * A copy of the fixtures folder in a temp dir (so specs can be edited), with
+ * the repository's traces reachable at the same relative path.
+ */
+export function fixtureCopy(prefix: string): { dir: string; specs: string } {
+  const dir = tempDir(prefix);
+  const specs = join(dir, 'test', 'experiments', 'fixtures');
+  cpSync(FIXTURES, specs, { recursive: true });
+  cpSync(join(ROOT, 'traces'), join(dir, 'traces'), { recursive: true });
+  return { dir, specs };
+}
+
+/** Write a variant of a fixture spec: `edit` gets and returns the YAML text. */
+export function specVariant(specsDir: string, from: string, to: string, edit: (text: string) => string): string {
+  const p = join(specsDir, to);
+  writeFileSync(p, edit(readFileSync(join(specsDir, from), 'utf8')));
+  return p;
+}
+
+export function read(p: string): string {
+  return readFileSync(p, 'utf8');
+}
