@@ -173,6 +173,9 @@ export function inverseErlangLoad(m: number, blocking: number): number {
   return 0.5 * (lo + hi);
 }
 
+/** A stream allowed more outstanding requests than this is treated as open (no closed-loop limit). */
+const OPEN_STREAM_OUTSTANDING = 4096;
+
 /** Relative change of every stream's rate at which the fixed point is accepted. */
 const TOLERANCE = 5e-3;
 const MAX_ITER = 30;
@@ -422,7 +425,7 @@ class DramFixedPoint {
       let n = 0;
       let writes = false;
       for (const s of ss) {
-        n += this.m[s];
+        n += Math.min(this.m[s], OPEN_STREAM_OUTSTANDING);
         if (this.rf[s] < 1) writes = true;
       }
       return n + (writes ? p.drainBatchHigh : 0);
@@ -731,7 +734,7 @@ class DramFixedPoint {
       let target = lambda[s] * (1 - erlangB(m, lambda[s] * holdCycles)) * this.stallFactor[s];
       // a stream with (practically) unlimited outstanding requests is held at
       // what the busiest station it uses can carry
-      if (peakLoad > 1 && m > 1024) target = Math.min(target, x[s] / peakLoad);
+      if (peakLoad > 1 && m > OPEN_STREAM_OUTSTANDING / 4) target = Math.min(target, x[s] / peakLoad);
       // damped update; the step shrinks whenever the correction changes sign (oscillation)
       const delta = target - x[s];
       if (delta * this.lastDelta[s] < 0) this.step[s] = Math.max(1e-4, this.step[s] * 0.5);
@@ -746,6 +749,30 @@ class DramFixedPoint {
   }
 
   /**
+   * If the rounds ran out before the fixed point was reached under heavy
+   * overload, rates may still exceed what a bank or a channel's data bus can
+   * carry; scale the streams using an overloaded one back to its capacity.
+   */
+  projectToCapacity(): void {
+    const { topo, p, x } = this;
+    this.bankArrivals();
+    this.rowHits();
+    this.stations();
+    const t = p.t;
+    for (let s = 0; s < this.S; s++) {
+      let f = 1;
+      const cls = topo.sCls[s];
+      for (let j = 0; j < cls.length; j++) {
+        const k = cls[j];
+        if (this.kLoad[k] > 1) f = Math.min(f, 1 / this.kLoad[k]);
+        const bus = this.busRate[topo.clsChannel[k]] * t.tBurst;
+        if (bus > 1) f = Math.min(f, 1 / bus);
+      }
+      x[s] *= f;
+    }
+  }
+
+  /**
    * A throttled stream's latency is the one its achieved rate implies through
    * the closed loop (inverse of the Erlang relation): on the steep side of a
    * saturated station this is far better conditioned than the station waits.
@@ -756,9 +783,11 @@ class DramFixedPoint {
       const m = this.m[s];
       const lam = this.lambda[s];
       const ratio = lam > 0 ? this.x[s] / (lam * Math.max(this.stallFactor[s], 1e-9)) : 1;
-      if (ratio >= 0.99 || m > 4096 || this.rf[s] <= 0) continue;
+      // (a stream asking for next to nothing has no meaningful implied latency)
+      if (ratio >= 0.99 || m > OPEN_STREAM_OUTSTANDING || this.rf[s] <= 0 || lam < 1e-9) continue;
       const a = inverseErlangLoad(m, Math.max(0, 1 - ratio));
       const implied = (a / lam - (1 - this.rf[s])) / this.rf[s];
+      if (!Number.isFinite(implied)) continue;
       const wt = Math.min(1, (0.99 - ratio) / 0.05);
       this.latency[s] = (1 - wt) * this.latency[s] + wt * Math.max(implied, 1 + t.tCL + t.tBurst);
     }
@@ -801,6 +830,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
     if (iter >= 1 && (change < TOLERANCE || (iter > 12 && moved < TOLERANCE / 20))) break;
   }
   lastIterations = iterations;
+  fp.projectToCapacity();
   fp.throttledLatencies();
   const cyclesPerSec = 1e9 / p.tCkNs;
   return {

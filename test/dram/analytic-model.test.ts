@@ -21,7 +21,7 @@ const streamsArb = (config: DramConfig) => {
   const C = bankColourCount(config);
   return fc.array(
     fc.record({
-      load: fc.double({ min: 0, max: 0.6, noNaN: true }),
+      load: fc.double({ min: 0, max: 2, noNaN: true }),
       h: fc.double({ min: 0, max: 0.98, noNaN: true }),
       rf: fc.double({ min: 0.3, max: 1, noNaN: true }),
       colours: fc.option(fc.uniqueArray(fc.integer({ min: 0, max: C - 1 }), { minLength: 1, maxLength: C }), { nil: null }),
