@@ -7,6 +7,8 @@ import { createCanvas, SvgExportFlag } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
 
 Chart.register(...registerables);
+// a font that is there (the canvas maps unknown families unpredictably, sometimes to a serif)
+Chart.defaults.font.family = "'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif";
 
 export interface RenderedFigure {
   png: Buffer;
@@ -67,24 +69,32 @@ const errorBars: Plugin = {
   },
 };
 
-/** Text labels next to points: datasets with `pointLabels` (same length as data). */
+/** Text labels next to points: datasets with `pointLabels` (same length as data); labels that would overlap are stacked. */
 const pointLabels: Plugin = {
   id: 'umbraPointLabels',
   afterDatasetsDraw(chart) {
     const ctx = chart.ctx;
+    const placed: { x: number; y: number; w: number }[] = [];
+    ctx.save();
+    ctx.fillStyle = '#333333';
+    ctx.font = "11px 'DejaVu Sans', sans-serif";
     chart.data.datasets.forEach((ds, di) => {
       const labels = (ds as unknown as { pointLabels?: string[] }).pointLabels;
       if (!labels) return;
       const meta = chart.getDatasetMeta(di);
-      ctx.save();
-      ctx.fillStyle = '#333333';
-      ctx.font = '11px sans-serif';
       meta.data.forEach((el, i) => {
         const p = el as unknown as { x: number; y: number };
-        if (labels[i]) ctx.fillText(labels[i], p.x + 6, p.y - 6);
+        const text = labels[i];
+        if (!text) return;
+        const w = ctx.measureText(text).width;
+        const x = p.x + 6;
+        let y = p.y - 6;
+        while (placed.some((q) => Math.abs(q.y - y) < 12 && x < q.x + q.w && q.x < x + w)) y += 12;
+        placed.push({ x, y, w });
+        ctx.fillText(text, x, y);
       });
-      ctx.restore();
     });
+    ctx.restore();
   },
 };
 
@@ -109,6 +119,7 @@ export async function renderFigure(config: ChartConfiguration, width = 760, heig
   const c1 = draw(raster, config);
   const png = await raster.encode('png');
   c1.destroy();
+  // text as paths, so the SVG needs no fonts (this binding takes one flag at a time)
   const vector = createCanvas(width, height, SvgExportFlag.ConvertTextToPaths);
   const c2 = draw(vector, config);
   const svg = vector.getContent().toString('utf8');

@@ -156,7 +156,10 @@ export function summarise(exp: PreparedExperiment, runs: CellRun[], which: 'dete
     for (const pol of p.policies) {
       const mine = runs.filter((r) => r.job.point === p.index && r.job.policy === pol.label);
       const metrics: Partial<Record<MetricName, MetricSummary>> = {};
-      for (const m of names) metrics[m] = summary(meanInterval(mine.map((r) => r.metrics[m]).filter((x): x is number => x !== null)), METRICS[m].range);
+      for (const m of names) {
+        const range: [number, number] = m === 'leadTimeMs' ? [-p.spec.leadCapMs, p.spec.leadCapMs] : METRICS[m].range;
+        metrics[m] = summary(meanInterval(mine.map((r) => r.metrics[m]).filter((x): x is number => x !== null)), range);
+      }
       out.push({ name: pol.label, policy: pol.name, point: p.index, pointLabel: p.label, metrics });
     }
   }
