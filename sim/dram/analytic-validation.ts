@@ -5,7 +5,8 @@
 // of solveDram itself.
 import type { DramConfig } from './dram-config.js';
 import { ddr4PeakBytesPerSec, requestBytes } from './dram-config.js';
-import { solveDram, type DramStreamDemand } from './dram-analytic-model.js';
+import { lastSolveIterations, solveDram, type DramStreamDemand } from './dram-analytic-model.js';
+import { rngFor } from '../../util/rng.js';
 import { runStreams } from './multi-stream-driver.js';
 import { bankColourCount } from './page-colouring.js';
 
@@ -125,25 +126,85 @@ export function summariseValidation(rows: ValidationRow[]): ValidationSummary {
   };
 }
 
-/** Time solveDram on `n` streams with mixed colours and loads. */
-export function benchSolveDram(config: DramConfig, n: number): { streams: number; calls: number; microsPerCall: number } {
+/**
+ * Random mixes for checking the model on cases the grid does not contain:
+ * 1-16 streams, total load 5-115% of peak, locality, write share and
+ * outstanding limit drawn per stream, and (with probability `confinedShare`)
+ * a run of consecutive colours instead of all of them.
+ */
+export function randomValidationMixes(config: DramConfig, count: number, seed: number | string, confinedShare = 0.4): ValidationMix[] {
+  const rng = rngFor(seed, 'dram-validation/mixes');
+  const peakReq = ddr4PeakBytesPerSec(config) / requestBytes(config);
+  const C = bankColourCount(config);
+  const mixes: ValidationMix[] = [];
+  for (let k = 0; k < count; k++) {
+    const n = 1 + rng.int(16);
+    const totalLoad = 0.05 + rng.next() * 1.1;
+    const weights: number[] = [];
+    const streams: DramStreamDemand[] = [];
+    for (let i = 0; i < n; i++) {
+      weights.push(0.2 + rng.next());
+      let colours: number[] | null = null;
+      if (rng.next() < confinedShare) {
+        const len = 1 + rng.int(Math.max(1, C / 2));
+        const first = rng.int(C);
+        colours = Array.from({ length: len }, (_, j) => (first + j) % C);
+      }
+      streams.push({
+        id: `s${i}`,
+        requestsPerSec: 0,
+        rowHitRate: [0, 0.3, 0.6, 0.8, 0.95][rng.int(5)],
+        readFraction: [1, 1, 0.8, 0.66, 0.5][rng.int(5)],
+        colours,
+        maxOutstanding: [4, 8, 10, 16, 32][rng.int(5)],
+      });
+    }
+    const W = weights.reduce((a, b) => a + b, 0);
+    streams.forEach((s, i) => (s.requestsPerSec = (totalLoad * peakReq * weights[i]) / W));
+    mixes.push({ name: `random mix ${k} (${n} streams, load ${totalLoad.toFixed(2)})`, streams });
+  }
+  return mixes;
+}
+
+export interface SolveTiming {
+  scenario: string;
+  streams: number;
+  microsPerCall: number;
+  rounds: number;
+}
+
+/**
+ * Time solveDram with `n` streams on scenarios the machine simulator meets:
+ * every task on all colours, or three quarters on all colours and the rest
+ * confined to colour partitions; light, moderate and overloaded demand.
+ */
+export function benchSolveDram(config: DramConfig, n: number): SolveTiming[] {
   const peakReq = ddr4PeakBytesPerSec(config) / requestBytes(config);
   const colours = bankColourCount(config);
-  const streams: DramStreamDemand[] = Array.from({ length: n }, (_, i) => ({
-    id: `s${i}`,
-    requestsPerSec: ((0.9 * peakReq) / n) * (0.5 + (i % 4) / 4),
-    rowHitRate: (i % 10) / 10,
-    readFraction: 0.7 + 0.3 * ((i % 3) / 2),
-    colours: i % 3 === 0 ? null : Array.from({ length: Math.max(1, colours / 4) }, (_, k) => (k + i) % colours),
-    maxOutstanding: 10,
-  }));
-  for (let i = 0; i < 20; i++) solveDram(config, streams); // warm up
-  const calls = 500;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) {
-    streams[i % n].requestsPerSec *= 1.0001; // defeat any caching of identical inputs
-    solveDram(config, streams);
+  const part = Math.max(1, Math.floor(colours / 8));
+  const out: SolveTiming[] = [];
+  for (const partitioned of [false, true]) {
+    for (const load of [0.3, 0.7, 1.2]) {
+      const streams: DramStreamDemand[] = Array.from({ length: n }, (_, i) => ({
+        id: `s${i}`,
+        requestsPerSec: ((load * peakReq) / n) * (0.5 + (i % 4) / 4),
+        rowHitRate: (i % 10) / 10,
+        readFraction: 0.7 + 0.3 * ((i % 3) / 2),
+        colours: partitioned && i >= (3 * n) / 4 ? Array.from({ length: part }, (_, k) => ((i % 4) * part + k) % colours) : null,
+        maxOutstanding: 10,
+      }));
+      for (let i = 0; i < 20; i++) solveDram(config, streams); // warm up the JIT
+      const calls = 200;
+      let rounds = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < calls; i++) {
+        streams[i % n].requestsPerSec *= 1.0001; // not quite the same input each time
+        solveDram(config, streams);
+        rounds += lastSolveIterations();
+      }
+      const us = Number(process.hrtime.bigint() - t0) / 1e3 / calls;
+      out.push({ scenario: `${partitioned ? 'partitioned' : 'all colours'}, load ${load}`, streams: n, microsPerCall: us, rounds: rounds / calls });
+    }
   }
-  const us = Number(process.hrtime.bigint() - t0) / 1e3 / calls;
-  return { streams: n, calls, microsPerCall: us };
+  return out;
 }

@@ -549,10 +549,12 @@ class DramFixedPoint {
         const meanOther = others > 0 ? Math.max(0, kRateSq[k] - share * x[s]) / others : 0;
         const runs = Math.max(0, kRunRate[k] - share * h0[s]) / (xs + meanOther);
         // FR-FCFS keeps the row open for the stream if its next request already
-        // waits, but only until the row has served rowHitCap column commands
+        // waits. Against an older scattered request it does so only until the
+        // row has served rowHitCap column commands; two streams running in one
+        // bank are batched (each switch of rows serves a batch of hits).
         const y = xs * (kWait[k] + groupWait[topo.clsGroup[k]]);
-        const queued = y > 0 ? (1 - Math.exp(-y)) * underCap : 0;
-        const h = base / (1 + (scatter + runs) * (1 - queued));
+        const queued = y > 0 ? 1 - Math.exp(-y) : 0;
+        const h = base / (1 + scatter * (1 - queued * underCap) + runs * (1 - queued));
         he[j] = h;
         hsum += w[j] * h;
         intr += w[j] * scatter;
@@ -827,7 +829,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
     // Done when every stream is at its fixed point, or when the steps have
     // become negligible (a stream on the steep side of a saturated station
     // keeps a large residual while its rate no longer moves).
-    if (iter >= 1 && (change < TOLERANCE || (iter > 12 && moved < TOLERANCE / 20))) break;
+    if (iter >= 1 && (change < TOLERANCE || (iter > 8 && moved < TOLERANCE / 5))) break;
   }
   lastIterations = iterations;
   fp.projectToCapacity();

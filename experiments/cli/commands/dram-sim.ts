@@ -17,6 +17,7 @@ interface DramSimOptions {
   n?: string;
   seed?: string;
   cycles?: string;
+  randomMixes?: string;
   validateAnalytic?: boolean;
   benchAnalytic?: boolean;
   json?: boolean;
@@ -43,6 +44,7 @@ export const dramSimCommand: CliCommand = {
       .option('--seed <seed>', 'seed for generated traces (default 1)')
       .option('--cycles <n>', 'measured DRAM cycles per mix for --validate-analytic (default 200000)')
       .option('--validate-analytic', 'compare the analytical model (solveDram) with this cycle-level model on a grid of multi-stream mixes')
+      .option('--random-mixes <n>', 'with --validate-analytic: n random mixes (1-16 streams, random load, locality, writes, colour runs) instead of the fixed grid')
       .option('--bench-analytic', 'time solveDram with 32 streams (µs per call)')
       .option('--json', 'print JSON ({"completionCycle","avgReadLatencyCycles","activates","readRowHits","writeRowHits","reads","writes"} for a replay)')
       .option('--timing', 'print requests replayed and requests/second on stderr')
@@ -173,8 +175,9 @@ async function runReference(opts: DramSimOptions, seed: string): Promise<void> {
 }
 
 async function runValidateAnalytic(opts: DramSimOptions, config: import('../../../sim/dram/dram-config.js').DramConfig, seed: string): Promise<void> {
-  const { validateAnalyticModel, summariseValidation } = await import('../../../sim/dram/analytic-validation.js');
-  const rows = validateAnalyticModel(config, { seed, measureCycles: opts.cycles === undefined ? undefined : parseIntOption('--cycles', opts.cycles, 1000, 1_000_000_000) });
+  const { validateAnalyticModel, summariseValidation, randomValidationMixes } = await import('../../../sim/dram/analytic-validation.js');
+  const mixes = opts.randomMixes === undefined ? undefined : randomValidationMixes(config, parseIntOption('--random-mixes', opts.randomMixes, 1, 10_000), seed);
+  const rows = validateAnalyticModel(config, { seed, mixes, measureCycles: opts.cycles === undefined ? undefined : parseIntOption('--cycles', opts.cycles, 1000, 1_000_000_000) });
   const summary = summariseValidation(rows);
   if (opts.json) {
     printJson({ rows, summary });
@@ -207,6 +210,7 @@ async function runValidateAnalytic(opts: DramSimOptions, config: import('../../.
 async function runBenchAnalytic(opts: DramSimOptions, config: import('../../../sim/dram/dram-config.js').DramConfig): Promise<void> {
   const { benchSolveDram } = await import('../../../sim/dram/analytic-validation.js');
   const r = benchSolveDram(config, 32);
-  if (opts.json) printJson(r);
-  else process.stdout.write(`solveDram with ${r.streams} streams: ${r.microsPerCall.toFixed(1)} µs per call (${r.calls} calls)\n`);
+  if (opts.json) return printJson(r);
+  process.stdout.write(`solveDram, ${config.channels} channel(s), ${r[0]?.streams ?? 0} streams\n`);
+  process.stdout.write(formatTable(['scenario', 'µs per call', 'rounds'], r.map((x) => [x.scenario, x.microsPerCall.toFixed(1), x.rounds.toFixed(1)])) + '\n');
 }
