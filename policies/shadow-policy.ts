@@ -317,7 +317,7 @@ export class ShadowPolicy implements Policy {
     const c = this.config;
     const p = c.controlPeriodNs ?? this.observedPeriodNs ?? 10_000_000;
     const lead = c.leadTimeNs ?? (this.oracle && this.futureHorizonNs ? this.futureHorizonNs : clamp(3 * p, 10_000_000, 50_000_000));
-    const grace = c.graceNs ?? (this.oracle ? 0 : 5 * p);
+    const grace = c.graceNs ?? 5 * p;
     return {
       periodNs: p,
       leadNs: lead,
@@ -466,7 +466,7 @@ export class ShadowPolicy implements Policy {
         const wantLead = this.size(f, r, T.leadNs, cap, lease, otherIo);
         const wantNear = this.size(f, r, T.nearNs, cap, lease, otherIo);
         f.inputs.set(r, { wantLead, wantNear, floor, cap });
-        lease.step({ nowNs: now, wantLead, wantNear, floor, cap });
+        lease.step({ nowNs: now, wantLead, wantNear, floor, cap, leadNs: T.leadNs, nearNs: T.nearNs });
       }
     }
     const forceQuarantine = new Set<TaskId>();
@@ -550,6 +550,7 @@ export class ShadowPolicy implements Policy {
             canThrottle: caps.throttle,
             danger: (slack !== undefined && slack < 0) || (f.shortfall.get('cores') ?? 0) > 0 || forceQuarantine.has(f.id),
             escalateWorst: forceQuarantine.has(f.id),
+            tolerableSlowdown: f.sizer.tolerableSlowdown(f.leases.get('cores')?.current.reserved ?? f.sample!.allocation.cores.length, f.shadow.predict('rps', T.leadNs), this.config.interference.tolerableSlowdown),
           },
           f.id,
         );

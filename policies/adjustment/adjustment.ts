@@ -23,6 +23,13 @@ export interface LeaseInput {
   floor: number;
   /** Most this task could hold now (capacity minus what others are guaranteed). */
   cap: number;
+  /**
+   * Horizons of wantLead and wantNear. With them the machine remembers when
+   * each lead-time forecast said its demand would arrive, and activates the
+   * units when that time comes due (even if the near-term forecast disagrees).
+   */
+  leadNs?: number;
+  nearNs?: number;
 }
 
 export interface LeaseDecision {

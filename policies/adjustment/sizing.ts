@@ -6,8 +6,10 @@
 //  cores        request-serving tasks: M/M/c model (latency-model.ts) at the
 //               predicted request rate, calibrated online, aiming at
 //               p99 <= SLO x (1 - targetSlack); otherwise predicted CPU /
-//               utilisationTarget. Never below the predicted CPU in use; one
-//               more than now when the SLO is being missed right now.
+//               utilisationTarget. Never below the predicted CPU in use.
+//               Feedback on measured slack corrects the model: one core more
+//               than in use while the SLO is missed, never fewer than in use
+//               while slack is under targetSlack.
 //  cacheWays    predicted occupancy in ways + 1 way of headroom (a task that
 //               fills what it has asks for one more; one that leaves a way
 //               empty is at its working set).
@@ -83,7 +85,7 @@ export class FirstClassSizer {
         if (Number.isFinite(model) && model > 0 && lat.p99Ns > 0) {
           const r = Math.max(-1.5, Math.min(1.5, Math.log(lat.p99Ns / model)));
           this.calibrations++;
-          this.logCalibration += (r - this.logCalibration) / Math.min(this.calibrations, 10);
+          this.logCalibration += (r - this.logCalibration) / Math.min(this.calibrations, 4);
         }
       }
     } else if (lat.requests > 0 && !Number.isFinite(lat.p99Ns)) {
@@ -112,9 +114,36 @@ export class FirstClassSizer {
     } else {
       c = inp.cpu ? Math.ceil(Math.max(0, inp.cpu.upper) / this.o.utilisationTarget - 1e-9) : 1;
     }
-    // feedback safety net: missing the SLO now means the model is behind
-    if (this.lastSlack !== undefined && this.lastSlack < 0) c = Math.max(c, inp.activeCores + 1);
+    // feedback on top of the feed-forward model (PARTIES-style thresholds on measured slack):
+    // missing the SLO now means the model is behind: one more core than in use;
+    // inside the target margin: never fewer than in use (no release while latency is tight)
+    const slack = this.lastSlack;
+    if (slack !== undefined && slack < 0) c = Math.max(c, inp.activeCores + 1);
+    else if (slack !== undefined && slack < this.o.targetSlack) c = Math.max(c, inp.activeCores);
     return Math.min(max, Math.max(1, c));
+  }
+
+  /**
+   * The largest slowdown (cost-per-request inflation) the task can absorb on
+   * `cores` at the predicted request rate and still meet its SLO target, by
+   * the calibrated queueing model; `fallback` without a latency model. 1 when
+   * even no slowdown meets it (every bit of interference hurts), capped at 4.
+   */
+  tolerableSlowdown(cores: number, rps: Prediction | undefined, fallback: number): number {
+    const S = this.costPerRequestSec;
+    if (!rps || S === undefined || S <= 0 || this.sloP99Ns === undefined || cores <= 0) return fallback;
+    const target = this.sloP99Ns * (1 - this.o.targetSlack);
+    const ok = (s: number) => this.calibration() * mmcP99Ns(cores, Math.max(0, rps.upper), S * s, this.o.serviceTailFactor) <= target;
+    if (!ok(1)) return 1;
+    if (ok(4)) return 4;
+    let lo = 1;
+    let hi = 4;
+    for (let i = 0; i < 20; i++) {
+      const mid = (lo + hi) / 2;
+      if (ok(mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   ways(occupancy: Prediction | undefined, fallbackShare: number): number {

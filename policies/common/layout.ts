@@ -3,10 +3,8 @@
 // already has (active first) so reservations are sticky and warm state is not
 // thrown away; new units come from the top of the id range, so the
 // second-class pool stays at the bottom and moves little. Cache ways must form
-// contiguous masks: first-class blocks are packed from both ends of the LLC
-// (first task at the top, second at the bottom, ...) with the active part on
-// the outer side, so activating warm ways grows the mask inward and stays
-// contiguous; the second-class pool is the contiguous middle.
+// contiguous masks: see layoutWays (order-preserving blocks around the
+// second-class pool).
 import type { TaskId } from '../platform.js';
 import { rangeMask } from './masks.js';
 import type { MaskSplit, UnitSplit } from './plan.js';
@@ -72,6 +70,8 @@ export interface WayWant {
   task: TaskId;
   active: number;
   warm: number;
+  /** Ways the task holds now (its reservation, or its explicit mask before any); 0 = none. */
+  current: number;
 }
 
 export interface WayLayout {
@@ -81,22 +81,62 @@ export interface WayLayout {
   poolWays: number;
 }
 
-/** Packed-from-both-ends layout; the total must fit in totalWays (the caller arbitrated). */
+/**
+ * Order-preserving layout of contiguous way blocks. Tasks keep the order
+ * their current blocks have along the LLC, and the second-class pool keeps
+ * its place in that order (the largest run of ways nobody holds); tasks new to
+ * the layout are put next to the pool. Blocks are then packed from way 0 in
+ * that order. Because the order never changes, a block only ever shifts
+ * towards or away from the pool and two tasks never need each other's ways at
+ * the same time (no swap, so the reconciler can always make progress); a
+ * task's resize moves only the blocks between it and the pool. Inside a
+ * block the warm ways face the pool, so activating them grows the active
+ * mask towards the pool and keeps it contiguous. The sizes must fit
+ * (the caller arbitrated).
+ */
 export function layoutWays(totalWays: number, wants: readonly WayWant[]): WayLayout {
-  let top = totalWays;
-  let bottom = 0;
-  const byTask = new Map<TaskId, MaskSplit>();
-  wants.forEach((w, i) => {
-    const n = Math.max(0, Math.min(w.active + w.warm, top - bottom));
-    const a = Math.min(w.active, n);
-    if (i % 2 === 0) {
-      // top block [top - n, top): active on the outer (upper) side
-      byTask.set(w.task, { active: rangeMask(top - a, a), warm: rangeMask(top - n, n - a) });
-      top -= n;
-    } else {
-      byTask.set(w.task, { active: rangeMask(bottom, a), warm: rangeMask(bottom + a, n - a) });
-      bottom += n;
+  const lowest = (m: number) => (m === 0 ? Infinity : 31 - Math.clz32(m & -m));
+  const placed = wants.filter((w) => w.current !== 0).sort((a, b) => lowest(a.current) - lowest(b.current) || (a.task < b.task ? -1 : 1));
+  const fresh = wants.filter((w) => w.current === 0);
+  // where the pool is now: the longest run of ways no task holds (ties: the lowest)
+  let held = 0;
+  for (const w of wants) held |= w.current;
+  let bestLo = 0;
+  let bestLen = -1;
+  for (let lo = 0; lo < totalWays; ) {
+    if ((held >>> lo) & 1) {
+      lo++;
+      continue;
     }
-  });
-  return { byTask, pool: rangeMask(bottom, top - bottom), poolWays: top - bottom };
+    let hi = lo;
+    while (hi < totalWays && !((held >>> hi) & 1)) hi++;
+    if (hi - lo > bestLen) {
+      bestLen = hi - lo;
+      bestLo = lo;
+    }
+    lo = hi;
+  }
+  const poolIndex = bestLen < 0 ? 0 : placed.filter((w) => lowest(w.current) < bestLo).length;
+  type Item = WayWant | 'pool';
+  const order: Item[] = [...placed.slice(0, poolIndex), 'pool', ...fresh, ...placed.slice(poolIndex)];
+  const total = wants.reduce((s, w) => s + w.active + w.warm, 0);
+  const poolWays = Math.max(0, totalWays - total);
+  const byTask = new Map<TaskId, MaskSplit>();
+  let cursor = 0;
+  let pool = 0;
+  let abovePool = false;
+  for (const it of order) {
+    if (it === 'pool') {
+      pool = rangeMask(cursor, poolWays);
+      cursor += poolWays;
+      abovePool = true;
+      continue;
+    }
+    const n = Math.max(0, Math.min(it.active + it.warm, totalWays - cursor));
+    const a = Math.min(it.active, n);
+    if (abovePool) byTask.set(it.task, { warm: rangeMask(cursor, n - a), active: rangeMask(cursor + n - a, a) });
+    else byTask.set(it.task, { active: rangeMask(cursor, a), warm: rangeMask(cursor + a, n - a) });
+    cursor += n;
+  }
+  return { byTask, pool, poolWays };
 }

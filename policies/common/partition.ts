@@ -88,7 +88,8 @@ export function buildPartition(caps: Capabilities, firsts: readonly TaskSample[]
     const wants: WayWant[] = [];
     for (const t of firsts) {
       const a = amounts.get(t.id)?.ways;
-      if (a) wants.push({ task: t.id, active: a.active, warm: a.warm });
+      const r = t.reserved?.cacheWayMask ?? 0;
+      if (a) wants.push({ task: t.id, active: a.active, warm: a.warm, current: r !== 0 ? r : t.allocation.cacheWayMask });
     }
     const l = layoutWays(caps.cacheWays.totalWays, wants);
     for (const [id, s] of l.byTask) first.get(id)!.ways = s;

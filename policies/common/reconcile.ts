@@ -123,64 +123,88 @@ export function reconcile(caps: Capabilities, snapshot: Snapshot, plan: Plan, li
   }
 
   // ---- 2. first-class reservations
-  for (const p of firsts) {
-    const t = m.get(p.task)!;
-    const task = p.task;
-    if (p.cores) {
-      const want = sortedNumbers([...p.cores.active, ...p.cores.warm].filter((c) => !t.rCores.has(c)));
-      const ok = want.filter((c) => m.check({ kind: 'reserve', task, grant: { resource: 'cores', cores: [c] } }) === null);
-      if (ok.length) emit({ kind: 'reserve', task, grant: { resource: 'cores', cores: ok }, reason: `${label}: reserve ahead of predicted demand` }, 'cores');
-      if (ok.length < want.length) deferred.push({ task, resource: 'cores', reason: `reserve: core(s) ${want.filter((c) => !ok.includes(c)).join(',')} still held by another task` });
-    }
-    if (p.ways) {
-      const want = ((p.ways.active | p.ways.warm) & ~t.rMask) >>> 0;
-      let ok = 0;
-      for (let w = 0; w < 32; w++) {
-        const bit = (1 << w) >>> 0;
-        if (want & bit && m.check({ kind: 'reserve', task, grant: { resource: 'cacheWays', mask: bit } }) === null) ok = (ok | bit) >>> 0;
+  const reserveAndActivate = (final: boolean) => {
+    for (const p of firsts) {
+      const t = m.get(p.task)!;
+      const task = p.task;
+      if (p.cores) {
+        const want = sortedNumbers([...p.cores.active, ...p.cores.warm].filter((c) => !t.rCores.has(c)));
+        const ok = want.filter((c) => m.check({ kind: 'reserve', task, grant: { resource: 'cores', cores: [c] } }) === null);
+        if (ok.length) emit({ kind: 'reserve', task, grant: { resource: 'cores', cores: ok }, reason: `${label}: reserve ahead of predicted demand` }, 'cores');
+        if (final && ok.length < want.length) deferred.push({ task, resource: 'cores', reason: `reserve: core(s) ${want.filter((c) => !ok.includes(c)).join(',')} still held by another task` });
       }
-      if (ok) emit({ kind: 'reserve', task, grant: { resource: 'cacheWays', mask: ok }, reason: `${label}: reserve ways ahead of predicted demand` }, 'cacheWays');
-      if (ok !== want) deferred.push({ task, resource: 'cacheWays', reason: 'reserve: some ways still held by another task' });
-    }
-    if (p.colours) {
-      const want = sortedNumbers([...p.colours.active, ...p.colours.warm].filter((c) => !t.rColours.has(c)));
-      const ok = want.filter((c) => m.check({ kind: 'reserve', task, grant: { resource: 'bankColours', colours: [c] } }) === null);
-      if (ok.length) emit({ kind: 'reserve', task, grant: { resource: 'bankColours', colours: ok }, reason: `${label}: reserve bank colours ahead of predicted demand` }, 'bankColours');
-      if (ok.length < want.length) deferred.push({ task, resource: 'bankColours', reason: 'reserve: some colours still in use by another task' });
-    }
-    if (p.memBandwidthPct !== undefined && p.memBandwidthPct > t.rMbaPct + 1e-9) {
-      emit({ kind: 'reserve', task, grant: { resource: 'memBandwidthPct', pct: p.memBandwidthPct - t.rMbaPct }, reason: `${label}: reserve bandwidth ahead of predicted demand` }, 'memBandwidthPct');
-    }
-    if (p.ioWeight !== undefined && p.ioWeight > 0 && p.ioWeight !== t.rIoWeight) {
-      emit({ kind: 'reserve', task, grant: { resource: 'ioWeight', weight: p.ioWeight }, reason: `${label}: reserve IO weight` }, 'ioWeight');
-    }
-  }
-
-  // ---- 3. activation
-  for (const p of firsts) {
-    const t = m.get(p.task)!;
-    const task = p.task;
-    if (p.cores) {
-      const target = sortedNumbers(p.cores.active.filter((c) => t.rCores.has(c)));
-      if (target.length && !sameNumbers(target, t.cores)) emit({ kind: 'setCores', task, cores: target, reason: `${label}: activate reserved cores` }, 'cores');
-    }
-    if (p.ways) {
-      const target = (p.ways.active & t.rMask) >>> 0;
-      if (target !== t.mask) {
-        if (target && isContiguous(target) && popcount(target) >= minWays) emit({ kind: 'setCacheWays', task, mask: target, reason: `${label}: activate reserved ways` }, 'cacheWays');
-        else if (p.ways.active) deferred.push({ task, resource: 'cacheWays', reason: 'activate: reserved ways do not form a usable mask yet' });
+      if (p.ways) {
+        const want = ((p.ways.active | p.ways.warm) & ~t.rMask) >>> 0;
+        let ok = 0;
+        for (let w = 0; w < 32; w++) {
+          const bit = (1 << w) >>> 0;
+          if (want & bit && m.check({ kind: 'reserve', task, grant: { resource: 'cacheWays', mask: bit } }) === null) ok = (ok | bit) >>> 0;
+        }
+        if (ok) emit({ kind: 'reserve', task, grant: { resource: 'cacheWays', mask: ok }, reason: `${label}: reserve ways ahead of predicted demand` }, 'cacheWays');
+        if (final && ok !== want) deferred.push({ task, resource: 'cacheWays', reason: 'reserve: some ways still held by another task' });
+      }
+      if (p.colours) {
+        const want = sortedNumbers([...p.colours.active, ...p.colours.warm].filter((c) => !t.rColours.has(c)));
+        const ok = want.filter((c) => m.check({ kind: 'reserve', task, grant: { resource: 'bankColours', colours: [c] } }) === null);
+        if (ok.length) emit({ kind: 'reserve', task, grant: { resource: 'bankColours', colours: ok }, reason: `${label}: reserve bank colours ahead of predicted demand` }, 'bankColours');
+        if (final && ok.length < want.length) deferred.push({ task, resource: 'bankColours', reason: 'reserve: some colours still in use by another task' });
+      }
+      if (p.memBandwidthPct !== undefined && p.memBandwidthPct > t.rMbaPct + 1e-9) {
+        emit({ kind: 'reserve', task, grant: { resource: 'memBandwidthPct', pct: p.memBandwidthPct - t.rMbaPct }, reason: `${label}: reserve bandwidth ahead of predicted demand` }, 'memBandwidthPct');
+      }
+      if (p.ioWeight !== undefined && p.ioWeight > 0 && p.ioWeight !== t.rIoWeight) {
+        emit({ kind: 'reserve', task, grant: { resource: 'ioWeight', weight: p.ioWeight }, reason: `${label}: reserve IO weight` }, 'ioWeight');
       }
     }
-    if (p.colours) {
-      const target = sortedNumbers(p.colours.active.filter((c) => t.rColours.has(c)));
-      if (target.length && !sameNumbers(target, t.colours)) emit({ kind: 'setBankColours', task, colours: target, reason: `${label}: activate reserved bank colours` }, 'bankColours');
-    }
-    if (p.ioWeight !== undefined && p.ioWeight > 0 && t.ioWeight !== p.ioWeight) emit({ kind: 'setIoWeight', task, weight: p.ioWeight, reason: `${label}: apply reserved IO weight` }, 'ioWeight');
-    if (p.memBandwidthPct !== undefined && caps.memBandwidth && t.mbaPct < 100) emit({ kind: 'setMemBandwidth', task, pct: 100, reason: `${label}: first-class work is never bandwidth-capped` }, 'memBandwidthPct');
-  }
 
-  // ---- 4. late releases, second-class growth and caps, resumes, warm-ups, echoes
+    // ---- 3. activation
+    for (const p of firsts) {
+      const t = m.get(p.task)!;
+      const task = p.task;
+      if (p.cores) {
+        const target = sortedNumbers(p.cores.active.filter((c) => t.rCores.has(c)));
+        if (target.length && !sameNumbers(target, t.cores)) emit({ kind: 'setCores', task, cores: target, reason: `${label}: activate reserved cores` }, 'cores');
+      }
+      if (p.ways) {
+        const target = (p.ways.active & t.rMask) >>> 0;
+        if (target !== t.mask) {
+          if (target && isContiguous(target) && popcount(target) >= minWays) emit({ kind: 'setCacheWays', task, mask: target, reason: `${label}: activate reserved ways` }, 'cacheWays');
+          else if (final && p.ways.active) deferred.push({ task, resource: 'cacheWays', reason: 'activate: reserved ways do not form a usable mask yet' });
+        }
+      }
+      if (p.colours) {
+        const target = sortedNumbers(p.colours.active.filter((c) => t.rColours.has(c)));
+        if (target.length && !sameNumbers(target, t.colours)) emit({ kind: 'setBankColours', task, colours: target, reason: `${label}: activate reserved bank colours` }, 'bankColours');
+      }
+      if (p.ioWeight !== undefined && p.ioWeight > 0 && t.ioWeight !== p.ioWeight) emit({ kind: 'setIoWeight', task, weight: p.ioWeight, reason: `${label}: apply reserved IO weight` }, 'ioWeight');
+      if (p.memBandwidthPct !== undefined && caps.memBandwidth && t.mbaPct < 100) emit({ kind: 'setMemBandwidth', task, pct: 100, reason: `${label}: first-class work is never bandwidth-capped` }, 'memBandwidthPct');
+    }
+  };
+  reserveAndActivate(false);
+  /** Whether some first-class plan still misses units after the retries (reported once, by a final pass). */
+  const deferredReserve = (): boolean =>
+    firsts.some((p) => {
+      const t = m.get(p.task)!;
+      return (p.cores && [...p.cores.active, ...p.cores.warm].some((c) => !t.rCores.has(c))) || (p.ways && ((p.ways.active | p.ways.warm) & ~t.rMask) !== 0) || (p.colours && [...p.colours.active, ...p.colours.warm].some((c) => !t.rColours.has(c)));
+    });
+
+  // ---- 4. late releases (then reservations and activations they unblocked), second-class growth and caps, resumes, warm-ups, echoes
+  // A release can wait on an activation that waits on another task's release (a way block shifting
+  // down a chain of tasks): retry until nothing more goes through, then report what is left.
+  for (let round = 0; later.length && round <= firsts.length + 1; round++) {
+    const pending = later.splice(0);
+    let progress = false;
+    for (const item of pending) {
+      if (tryEmit(item.a)) progress = true;
+      else later.push(item);
+    }
+    const before = actions.length;
+    reserveAndActivate(false);
+    if (actions.length > before) progress = true;
+    if (!progress) break;
+  }
   for (const { a, resource } of later) emit(a, resource);
+  if (later.length || deferredReserve()) reserveAndActivate(true);
   for (const p of seconds) {
     const t = m.get(p.task)!;
     const task = p.task;

@@ -17,7 +17,7 @@ export const shadowConfigSchema = z.strictObject({
   leadTimeNs: durationNs('leadTimeNs').optional(),
   /** Horizon that decides activation; default one period. */
   nearHorizonNs: durationNs('nearHorizonNs').optional(),
-  /** Grace period before releasing; default 5 periods (0 for the oracle). */
+  /** Grace period before releasing; default 5 periods. */
   graceNs: z.union([z.literal(0), durationNs('graceNs')]).optional(),
   /** Warm units never activated for this long are released; default lead + grace. */
   warmExpiryNs: durationNs('warmExpiryNs').optional(),

@@ -55,6 +55,8 @@ export interface InterferenceInput {
   sharing: Float64Array;
   /** Priority levels the first-class task stands above the other (formula only; default 1). */
   priorityGap?: number;
+  /** Slowdown the first-class task can absorb now (learned model: interference = more than this; default: the configured one). */
+  tolerableSlowdown?: number;
 }
 
 /** Model input: first (8), second (8), load (1), sharing (4). */

@@ -20,8 +20,8 @@ export interface InterferencePredictor {
   predict(inp: InterferenceInput): InterferenceVerdict;
   /** Probability only (no reason): the cheap path. */
   probability(inp: InterferenceInput): number;
-  /** Probabilities of one first-class profile against many second-class ones under the same sharing and load. */
-  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[], out?: Float64Array): Float64Array;
+  /** Probabilities of one first-class profile against many second-class ones under the same sharing, load and tolerable slowdown. */
+  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[], tolerableSlowdown?: number): Float64Array;
   /** Online learning from an observed slowdown of the first-class task (slowdown factor, 1 = none). */
   learn(inp: InterferenceInput, observedSlowdown: number): void;
   /** Slowdown factor the predictor expects (1 = none): what the shadow workload compares observations with. */

@@ -35,6 +35,13 @@ export interface SelectionOptions {
   danger: boolean;
   /** Fallback 'quarantine': raise the most interfering task to at least the throttle level even if the aggregate looks safe. */
   escalateWorst: boolean;
+  /**
+   * Slowdown the first-class task can absorb (from its SLO slack on its planned
+   * cores). Nobody is quarantined while the predictor expects everything
+   * together to slow it down less than this; the learned model also scores
+   * interference against it.
+   */
+  tolerableSlowdown?: number;
 }
 
 export interface SelectionResult {
@@ -55,11 +62,13 @@ export function selectQuarantine(
   o: SelectionOptions,
   victim: TaskId,
 ): SelectionResult {
+  const tol = o.tolerableSlowdown;
   const probs = predictor.pairwise(
     first,
     load,
     sharing,
     candidates.map((c) => c.profile),
+    tol,
   );
   const pairwise = new Map<TaskId, number>();
   candidates.forEach((c, i) => pairwise.set(c.task, probs[i]));
@@ -68,11 +77,14 @@ export function selectQuarantine(
   const sum = new ProfileAggregate();
   for (const it of items) sum.add(it.p);
   const agg = new Float64Array(PROFILE_LEN);
-  const aggProbability = () => (items.length === 0 ? 0 : predictor.probability({ first, second: sum.read(agg), load, sharing }));
+  const aggProbability = () => (items.length === 0 ? 0 : predictor.probability({ first, second: sum.read(agg), load, sharing, tolerableSlowdown: tol }));
   const before = aggProbability();
   let after = before;
   const wants = new Map<TaskId, QuarantineWant>();
-  const reasonOf = (c: SelectionCandidate): InterferenceReason => predictor.predict({ first, second: c.profile, load, sharing }).reason;
+  const reasonOf = (c: SelectionCandidate): InterferenceReason => predictor.predict({ first, second: c.profile, load, sharing, tolerableSlowdown: tol }).reason;
+  // the victim has the headroom to absorb everything together: nothing to do
+  const absorbs = tol !== undefined && items.length > 0 && predictor.expectedSlowdown({ first, second: sum.read(agg), load, sharing }) <= tol;
+  if (absorbs && !o.escalateWorst) return { wants, pairwise, before, after: before };
   const confine = (i: number, level: QuarantineLevel, reason: InterferenceReason) => {
     const c = candidates[i];
     sum.add(items[i].p, -1);

@@ -2,8 +2,11 @@
 //
 // Each tick, with want = clamp(max(wantLead, wantNear, floor), floor, cap):
 //  - want above the holding: reserve the difference now (lead time = the
-//    forecast horizon). The new units stay warm until the near-term forecast
-//    needs them; then they are activated (added to the task's allocation).
+//    forecast horizon). The new units stay warm until they are needed: when
+//    the near-term forecast needs them, or when the arrival time the
+//    lead-time forecast gave for them comes due (so a near-term forecast that
+//    favours persistence cannot hold back a predicted step); then they are
+//    activated (added to the task's allocation).
 //  - want below the holding: a grace period starts. Once the holding has been
 //    above want for graceNs, it is cut to the largest want seen over the last
 //    graceNs (a sliding-window maximum), never below the floor. So when demand
@@ -25,6 +28,8 @@ export class Lease implements ResourceLease {
   private lastNs: number | undefined;
   /** (time, want) over the last graceNs, for the sliding maximum. */
   private readonly window: { t: number; want: number }[] = [];
+  /** Lead-time forecasts still to arrive: (arrival time, units). */
+  private readonly due: { at: number; units: number }[] = [];
   private decision: LeaseDecision;
   readonly metrics: LeaseMetrics = { warmUnitNs: 0, reserves: 0, releases: 0, activations: 0, falseAlarms: 0 };
 
@@ -57,7 +62,16 @@ export class Lease implements ResourceLease {
     const inCooldown = now < this.cooldownUntil;
     const ahead = inCooldown ? 0 : inp.wantLead;
     const want = Math.min(cap, Math.max(ahead, inp.wantNear, floor));
-    const wantActive = Math.min(want, Math.max(inp.wantNear, floor));
+    // demand a past lead-time forecast said arrives by the next tick
+    let arriving = 0;
+    if (inp.leadNs !== undefined && inp.nearNs !== undefined) {
+      while (this.due.length && this.due[0].at <= now) this.due.shift();
+      for (const d of this.due) if (d.at <= now + inp.nearNs && d.units > arriving) arriving = d.units;
+      if (!inCooldown) this.due.push({ at: now + inp.leadNs, units: inp.wantLead });
+    }
+    // (what arrives is activated out of what is held, even if the latest forecast wants less)
+    const wantActiveRaw = Math.max(inp.wantNear, arriving, floor);
+    let wantActive = Math.min(want, wantActiveRaw);
 
     // sliding window of want over (now - grace, now]
     this.window.push({ t: now, want });
@@ -69,7 +83,7 @@ export class Lease implements ResourceLease {
       this.reserved = want;
       this.metrics.reserves++;
       this.releasingSince = undefined;
-      if (this.o.warmup) newlyWarm = want - Math.max(before, wantActive, this.active);
+      if (this.o.warmup) newlyWarm = want - Math.max(before, Math.min(want, wantActiveRaw), this.active);
     } else if (want < this.reserved) {
       this.releasingSince ??= now;
       if (now - this.releasingSince >= this.o.graceNs) {
@@ -87,6 +101,7 @@ export class Lease implements ResourceLease {
     if (this.reserved < floor) this.reserved = floor;
 
     // activation
+    wantActive = Math.min(this.reserved, Math.max(wantActive, Math.min(arriving, this.reserved)));
     const beforeActive = this.active;
     if (!this.o.warmup) this.active = this.reserved;
     else this.active = Math.min(this.reserved, Math.max(this.active, wantActive, floor));
@@ -101,6 +116,7 @@ export class Lease implements ResourceLease {
         this.metrics.releases++;
         this.cooldownUntil = now + this.o.cooldownNs;
         this.warmSince = undefined;
+        this.due.length = 0;
         newlyWarm = 0;
       }
     } else this.warmSince = undefined;

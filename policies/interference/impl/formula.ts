@@ -100,7 +100,8 @@ export class FormulaPredictor implements InterferencePredictor {
     return logistic((formulaTerms(inp, this.o.sensitivityRef).score - this.effectiveThreshold(inp.priorityGap)) / 0.05);
   }
 
-  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[], out = new Float64Array(seconds.length)): Float64Array {
+  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[]): Float64Array {
+    const out = new Float64Array(seconds.length);
     const inp: InterferenceInput = { first, second: first, load, sharing };
     for (let i = 0; i < seconds.length; i++) {
       inp.second = seconds[i];

@@ -53,7 +53,7 @@ export class LearnedPredictor implements InterferencePredictor {
 
   predict(inp: InterferenceInput): InterferenceVerdict {
     const y = this.mlp.forward(modelInput(inp, this.x));
-    const p = this.toProbability(y);
+    const p = this.toProbability(y, inp.tolerableSlowdown);
     let reason: InterferenceReason = 'memBw';
     let best = -Infinity;
     REASONS.forEach((r, ri) => {
@@ -70,18 +70,20 @@ export class LearnedPredictor implements InterferencePredictor {
   }
 
   probability(inp: InterferenceInput): number {
-    return this.toProbability(this.mlp.forward(modelInput(inp, this.x)));
+    return this.toProbability(this.mlp.forward(modelInput(inp, this.x)), inp.tolerableSlowdown);
   }
 
-  private toProbability(y: number): number {
-    return normalCdf((y - this.logTolerable) / this.sigma());
+  private toProbability(y: number, tolerable?: number): number {
+    const lt = tolerable === undefined ? this.logTolerable : Math.log(Math.max(1, tolerable));
+    return normalCdf((y - lt) / this.sigma());
   }
 
-  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[], out = new Float64Array(seconds.length)): Float64Array {
+  pairwise(first: ProfileVector, load: number, sharing: Float64Array, seconds: readonly ProfileVector[], tolerableSlowdown?: number): Float64Array {
+    const out = new Float64Array(seconds.length);
     // the first-class part, load and sharing are the same for every pair: compute their share of the hidden layer once
     modelInput({ first, second: first, load, sharing }, this.x);
     this.mlp.partial(this.x, PROFILE_LEN, PROFILE_LEN, this.base);
-    for (let i = 0; i < seconds.length; i++) out[i] = this.toProbability(this.mlp.forwardFrom(this.base, PROFILE_LEN, seconds[i]));
+    for (let i = 0; i < seconds.length; i++) out[i] = this.toProbability(this.mlp.forwardFrom(this.base, PROFILE_LEN, seconds[i]), tolerableSlowdown);
     return out;
   }
 

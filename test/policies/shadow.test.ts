@@ -1,0 +1,93 @@
+// The shadow of a task: per-dimension dynamic weighting (historical vs
+// real-time models), echo ground truth overriding the forecast, no model for
+// a dimension that never moves, the oracle's shadow reading the future.
+import { describe, expect, it } from 'vitest';
+import { ForecastShadow } from '../../policies/shadow/impl/forecast-shadow.js';
+import { OracleShadow } from '../../policies/shadow/impl/oracle-shadow.js';
+import type { DemandObservation } from '../../policies/shadow/observation.js';
+import { rngFor } from '../../util/rng.js';
+
+const P = 10_000_000;
+const obs = (t: number, values: DemandObservation['values']): DemandObservation => ({ timeNs: t * P, windowNs: P, values, cpuCores: values.cpu ?? 0, allocatedCores: 4, utilisation: 0.5 });
+
+describe('dynamic model weighting, per demand dimension', () => {
+  it('moves the request-rate forecast to real-time models when the rate departs from its history, while CPU keeps trusting history', () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'blend', kinds: ['cpu', 'rps'], upperQuantile: 0.95 });
+    const rng = rngFor(3, 'test/weights');
+    const lead = 3 * P;
+    let walk = 100;
+    const mean = { before: { cpu: 0, rps: 0 }, after: { cpu: 0, rps: 0 } };
+    for (let t = 0; t < 2000; t++) {
+      // a staircase day: what seasonal history predicts and persistence does not
+      const phase = Math.floor(t / 12) % 4;
+      const season = 100 + 40 * (phase === 0 ? 1 : phase === 2 ? -1 : 0);
+      walk += 6 * rng.normal();
+      sh.observe(obs(t, { cpu: season / 50 + 0.05 * rng.normal(), rps: t < 1500 ? season + 2 * rng.normal() : walk }));
+      sh.predict('cpu', lead);
+      sh.predict('rps', lead);
+      const at = t >= 1300 && t < 1500 ? mean.before : t >= 1800 ? mean.after : undefined;
+      if (at) {
+        at.cpu += sh.realtimeWeight('cpu', lead)! / 200;
+        at.rps += sh.realtimeWeight('rps', lead)! / 200;
+      }
+    }
+    expect(mean.before.rps).toBeLessThan(0.2);
+    expect(mean.after.rps).toBeGreaterThan(0.5);
+    expect(mean.after.cpu).toBeLessThan(0.2);
+    const w = sh.weights('rps', lead)!;
+    expect(Object.values(w).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
+
+  it("'blend-equal' keeps the seven members at equal weights (the no-weighting ablation)", () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'blend-equal', kinds: ['rps'], upperQuantile: 0.95 });
+    for (let t = 0; t < 300; t++) {
+      sh.observe(obs(t, { rps: 100 + (t % 12) * 5 }));
+      sh.predict('rps', 3 * P);
+    }
+    for (const v of Object.values(sh.weights('rps', 3 * P)!)) expect(v).toBeCloseTo(1 / 7, 12);
+  });
+});
+
+describe('echo ground truth and quiet dimensions', () => {
+  it('an echo overrides the forecast inside its window, and only there', () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'ewma', kinds: ['rps'], upperQuantile: 0.95 });
+    for (let t = 0; t <= 50; t++) sh.observe(obs(t, { rps: 100 }));
+    sh.applyEcho({ task: 'lc0', requestedAtNs: 50 * P, durationNs: 4 * P, measured: { rps: 400 }, costCpuNs: 1000 });
+    const inside = sh.predict('rps', 2 * P)!;
+    expect(inside.mean).toBe(400);
+    expect(inside.upper).toBeGreaterThanOrEqual(400);
+    expect(sh.predict('rps', 10 * P)!.mean).toBeCloseTo(100, 6);
+    expect(sh.echoStats().applied).toBe(1);
+  });
+
+  it('learns how far echoes are off from what then happens, and widens their bound', () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'ewma', kinds: ['rps'], upperQuantile: 0.95 });
+    let t = 0;
+    for (; t < 10; t++) sh.observe(obs(t, { rps: 100 }));
+    for (let k = 0; k < 10; k++) {
+      sh.applyEcho({ task: 'lc0', requestedAtNs: t * P, durationNs: 2 * P, measured: { rps: 150 }, costCpuNs: 1 });
+      for (let j = 0; j < 3; j++, t++) sh.observe(obs(t, { rps: 100 }));
+    }
+    expect(sh.echoStats().meanAbsRelError).toBeGreaterThan(0.3);
+  });
+
+  it('a dimension that has only been zero needs no model and predicts zero', () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'blend', kinds: ['io', 'cpu'], upperQuantile: 0.95 });
+    for (let t = 0; t < 20; t++) sh.observe(obs(t, { io: 0, cpu: 1 }));
+    expect(sh.predict('io', P)).toEqual({ mean: 0, upper: 0 });
+    expect(sh.weights('io')).toBeUndefined();
+    expect(sh.predict('llcOccupancy', P)).toBeUndefined();
+    expect(sh.weights('cpu', P)).toBeDefined();
+  });
+});
+
+describe('oracle shadow', () => {
+  it('predicts the future peak it is given, falling back to the last observation', () => {
+    const sh = new OracleShadow('lc0', 'first');
+    sh.observe(obs(0, { cpu: 2, io: 5 }));
+    sh.setFuture({ cpu: 7 });
+    expect(sh.predict('cpu', P)).toEqual({ mean: 7, upper: 7 });
+    expect(sh.predict('io', P)).toEqual({ mean: 5, upper: 5 });
+    expect(sh.predict('rps', P)).toBeUndefined();
+  });
+});
