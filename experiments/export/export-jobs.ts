@@ -93,7 +93,8 @@ export function k8sManifest(o: ExportOptions): string {
       completionMode: 'Indexed',
       completions: o.shards,
       parallelism: o.shards,
-      backoffLimitPerIndex: 2,
+      // retries for the whole Job (backoffLimitPerIndex would be per shard, but needs Kubernetes >= 1.29)
+      backoffLimit: 2 * o.shards,
       template: {
         metadata: { labels: { app: 'umbra', 'umbra/sweep': name } },
         spec: {
@@ -126,7 +127,7 @@ export function k8sManifest(o: ExportOptions): string {
     '# When the Job has completed, merge the shards and write the report, e.g.:',
     `#   kubectl run ${name}-merge --rm -i --restart=Never --image=${o.image ?? 'umbra:latest'} --overrides='{"spec":{"volumes":[{"name":"r","persistentVolumeClaim":{"claimName":"${o.pvc ?? 'umbra-results'}"}}],"containers":[{"name":"m","image":"${o.image ?? 'umbra:latest'}","workingDir":"${workdir}","command":["sh","-c","node bin/umbra.js merge /results/shard-* --out /results/merged && node bin/umbra.js report /results/merged"],"volumeMounts":[{"name":"r","mountPath":"/results"}]}]}}'`,
   ];
-  return `${head.join('\n')}\n${stringify(configMap)}---\n${stringify(job)}`;
+  return `${head.join('\n')}\n${stringify(configMap, { blockQuote: 'literal', lineWidth: 0 })}---\n${stringify(job, { lineWidth: 0 })}`;
 }
 
 export function resolveSpecPath(p: string): string {
