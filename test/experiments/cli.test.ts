@@ -117,6 +117,21 @@ describe('umbra run', () => {
   });
 });
 
+describe('umbra demo', () => {
+  it('runs experiments/specs/demo.yaml and reports; umbra run on that file gives the same results', async () => {
+    const d = await runCli(['demo', '--out', out('demo'), '--seeds', '1', '--duration', '200', '--json']);
+    expect(d.code).toBe(0);
+    const j = JSON.parse(d.stdout);
+    expect(j.results.map((p: { name: string }) => p.name).sort()).toEqual(
+      ['oracle', 'percentile', 'reactive', 'shadow', 'shadow-formula-interference', 'shadow-no-echo', 'shadow-no-quarantine', 'shadow-no-warmup', 'shadow-no-weighting', 'static'].sort(),
+    );
+    expect(existsSync(join(out('demo'), 'report.html'))).toBe(true);
+    const r = await runCli(['run', join('experiments', 'specs', 'demo.yaml'), '--out', out('demo-run'), '--seeds', '1', '--duration', '200', '--quiet']);
+    expect(r.code).toBe(0);
+    same(out('demo'), out('demo-run'));
+  });
+});
+
 describe('umbra export', () => {
   it('slurm: a job array with one 0-based shard per task, into its own folder', async () => {
     const r = await runCli(['export', 'slurm', spec, '--shards', '3', '--workers', '2', '--results', '/scratch/u', '--duration', '200']);

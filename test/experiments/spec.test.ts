@@ -112,6 +112,17 @@ describe('errors name the file, line, column and field', () => {
     expect(e.message).toMatch(/broken\.yaml:\d+:\d+: invalid YAML/);
   });
 
+  it('a JSON spec is read the same way, with positions', async () => {
+    const exp = await prepareExperiment(readSpecFile(join(specs, 'small.yaml')));
+    const p = join(specs, 'small.json');
+    const json = JSON.stringify({ ...exp.effectiveSpec, durationMs: 'long' }, null, 2);
+    writeFileSync(p, json);
+    const e = await prepareErr(p);
+    expect(e.message).toMatch(new RegExp(`small\\.json:${json.split('\n').findIndex((l) => l.includes('"long"')) + 1}:\\d+: field "durationMs"`));
+    writeFileSync(p, JSON.stringify(exp.effectiveSpec));
+    expect((await prepareExperiment(readSpecFile(p))).specHash).toBe(exp.specHash);
+  });
+
   it('a missing spec file', async () => {
     expect(() => readSpecFile(join(specs, 'none.yaml'))).toThrow(/none\.yaml: no such file/);
   });
