@@ -229,6 +229,6 @@ export function tradeoffFigure(results: PolicyResult[]): FigureSpec | null {
     name: 'tradeoff',
     title: 'utilisation against SLO violations',
     caption: 'Effective machine utilisation against the share of windows violating the SLO, one point per policy (a line per policy across sweep points), mean over seeds; the dashed line joins the policies no other beats on both. Up and to the left is better.',
-    config: { type: 'scatter', data: { datasets }, options: baseOptions('EMU vs SLO violations (up-left is better)', 'SLO violations (%)', 'EMU (%)', { layout: { padding: { right: 60, top: 16 } } }) } as unknown as ChartConfiguration,
+    config: { type: 'scatter', data: { datasets }, options: baseOptions('EMU vs SLO violations (up-left is better)', 'SLO violations (%)', 'EMU (%)', { layout: { padding: { right: Math.min(220, 20 + 7 * Math.max(0, ...pts.map((p) => (p.r.pointLabel || p.r.name).length))), top: 16 } } }) } as unknown as ChartConfiguration,
   };
 }
