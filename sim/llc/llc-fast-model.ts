@@ -27,6 +27,8 @@ export interface LlcFastResult {
   missRatio: number[];
   /** Eviction time of the unconstrained tasks (a warm start for the next solve). */
   rootEvictionTime: number;
+  /** Eviction time each task's lines live under (its constraint group's). */
+  evictionTime: number[];
 }
 
 function popcount(x: number): number {
@@ -152,6 +154,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
     occupancyWays: occ,
     missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], evictionTime[i])),
     rootEvictionTime: rootTime,
+    evictionTime,
   };
 }
 
@@ -180,4 +183,25 @@ function missRatioOf(task: LlcFastTask, occupancyWays: number, evictionTimeSec: 
 
 function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/**
+ * Re-evaluate shares after small rate changes without moving the eviction
+ * times: each task's occupancy and miss ratio at its group's previous
+ * eviction time and its new rate. Exact in the limit of small changes (a few
+ * percent of the total traffic move the eviction times by about as much).
+ */
+export function updateLlcSharing(totalWays: number, tasks: LlcFastTask[], previous: LlcFastResult): LlcFastResult {
+  const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
+  const occ = tasks.map((t, i) => {
+    if (!(t.accessesPerSec > 0)) return 0;
+    const mask = t.mask === 0 ? full : t.mask & full;
+    return Math.min(occupancyAt(t, previous.evictionTime[i]), popcount(mask));
+  });
+  return {
+    occupancyWays: occ,
+    missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], previous.evictionTime[i])),
+    rootEvictionTime: previous.rootEvictionTime,
+    evictionTime: previous.evictionTime,
+  };
 }

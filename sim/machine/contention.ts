@@ -15,7 +15,7 @@
 // misses on the part it has not filled yet.
 import type { Kernel } from '../workloads/kernel.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
-import { solveLlcSharing } from '../llc/llc-fast-model.js';
+import { solveLlcSharing, updateLlcSharing, type LlcFastResult } from '../llc/llc-fast-model.js';
 import { solveDram, type DramSolution, type DramStreamAnswer, type DramStreamDemand } from '../dram/dram-analytic-model.js';
 import type { DramConfig } from '../dram/dram-config.js';
 
@@ -110,10 +110,33 @@ export function lastContentionIterations(): number {
   return lastIterations;
 }
 
+interface LlcInput {
+  accesses: number[];
+  masks: number[];
+  profiles: CacheProfile[];
+}
+
+const LLC_REUSE_TOLERANCE = 0.02;
+
+function sameLlcInput(prev: LlcInput, accesses: number[], tasks: ContentionTask[]): boolean {
+  if (prev.accesses.length !== accesses.length) return false;
+  let total = 0;
+  let moved = 0;
+  for (let i = 0; i < accesses.length; i++) {
+    if (prev.masks[i] !== tasks[i].wayMask || prev.profiles[i] !== tasks[i].profile) return false;
+    if ((prev.accesses[i] > 0) !== (accesses[i] > 0)) return false;
+    total += accesses[i];
+    moved += Math.abs(prev.accesses[i] - accesses[i]);
+  }
+  return moved <= LLC_REUSE_TOLERANCE * total;
+}
+
 /** What a solve leaves for the next one to start from. */
 export interface ContentionWarmStart {
   cpi: number[];
   llcEvictionTime: number;
+  /** The last full LLC solve and what it was computed from. */
+  llc?: { input: LlcInput; result: LlcFastResult };
 }
 
 /**
@@ -125,52 +148,77 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
   const previousCpi = warm?.cpi;
   const n = tasks.length;
   const hz = m.freqGHz * 1e9;
-  const cpi = tasks.map((t, i) => previousCpi?.[i] ?? t.kernel.cpiCore);
-  const active = tasks.map((t) => t.cpuCores > 0);
-  // Steady LLC shares depend on access rates, which depend on CPI: iterate.
-  let llc = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1), rootEvictionTime: warm?.llcEvictionTime ?? Infinity };
-  let lat = new Array<number>(n).fill(0);
-  let ioShare = new Array<number>(n).fill(1);
-  let miss = new Array<number>(n).fill(1);
+  const cpi = new Array<number>(n);
+  const active = new Uint8Array(n);
+  const mlpEff = new Float64Array(n);
+  const ips = new Float64Array(n);
+  const accesses = new Array<number>(n);
+  const miss = new Float64Array(n).fill(1);
+  const lat = new Float64Array(n);
+  const ioShare = new Float64Array(n).fill(1);
+  const newCpi = new Float64Array(n);
+  const step = new Float64Array(n).fill(0.9);
+  const lastDelta = new Float64Array(n);
+  let anyIo = false;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i];
+    cpi[i] = previousCpi?.[i] ?? t.kernel.cpiCore;
+    active[i] = t.cpuCores > 0 ? 1 : 0;
+    mlpEff[i] = Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100));
+    if (t.kernel.ioBytesPerKiloInstr > 0 && active[i]) anyIo = true;
+  }
+  // one object per task for the LLC and DRAM models, updated in place each round
+  const llcTasks = tasks.map((t) => ({ profile: t.profile, accessesPerSec: 0, mask: t.wayMask }));
+  const streams: DramStreamDemand[] = tasks.map((t, i) => ({ id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding: Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores)) }));
+  let llc: LlcFastResult = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1), rootEvictionTime: warm?.llcEvictionTime ?? Infinity, evictionTime: new Array<number>(n).fill(Infinity) };
+  let llcInput: LlcInput | undefined = warm?.llc?.input;
+  let llcBase: LlcFastResult | undefined = warm?.llc?.result;
   let iterations = 0;
-  const step = new Array<number>(n).fill(0.9);
-  const lastDelta = new Array<number>(n).fill(0);
-  const mlpEff = tasks.map((t) => Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100)));
   for (let it = 0; it < maxIterations; it++) {
-    const ips = tasks.map((t, i) => (active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0));
-    const accesses = tasks.map((t, i) => (ips[i] * t.kernel.apki) / 1000);
-    llc = solveLlcSharing(
-      m.ways,
-      tasks.map((t, i) => ({ profile: t.profile, accessesPerSec: accesses[i], mask: t.wayMask })),
-      Number.isFinite(llc.rootEvictionTime) ? llc.rootEvictionTime : undefined,
-    );
-    miss = tasks.map((t, i) => {
-      if (t.measuredMissRatio !== undefined) return t.measuredMissRatio;
-      const steady = llc.missRatio[i];
-      const target = llc.occupancyWays[i];
-      if (target <= 0 || t.occupancyWays >= target) return steady;
-      // the part of its share not yet filled misses
-      return steady + (1 - steady) * (1 - t.occupancyWays / target);
-    });
-    const streams: DramStreamDemand[] = tasks.map((t, i) => {
-      const missesPerSec = accesses[i] * miss[i];
+    for (let i = 0; i < n; i++) {
+      ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
+      accesses[i] = (ips[i] * tasks[i].kernel.apki) / 1000;
+      llcTasks[i].accessesPerSec = accesses[i];
+    }
+    // Eviction times move with the total traffic: while the access rates moved
+    // by less than LLC_REUSE_TOLERANCE of the total since the last full LLC
+    // solve (same masks), only each task's share at its new rate is re-evaluated.
+    if (llcInput && llcBase && sameLlcInput(llcInput, accesses, tasks)) {
+      llc = updateLlcSharing(m.ways, llcTasks, llcBase);
+    } else {
+      llc = solveLlcSharing(m.ways, llcTasks, Number.isFinite(llc.rootEvictionTime) ? llc.rootEvictionTime : undefined);
+      llcBase = llc;
+      llcInput = { accesses: [...accesses], masks: tasks.map((t) => t.wayMask), profiles: tasks.map((t) => t.profile) };
+    }
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i];
+      let mi: number;
+      if (t.measuredMissRatio !== undefined) mi = t.measuredMissRatio;
+      else {
+        const steady = llc.missRatio[i];
+        const target = llc.occupancyWays[i];
+        // the part of its share not yet filled misses
+        mi = target <= 0 || t.occupancyWays >= target ? steady : steady + (1 - steady) * (1 - t.occupancyWays / target);
+      }
+      miss[i] = mi;
+      const missesPerSec = accesses[i] * mi;
       const extraReq = t.extraMemBytesPerSec / m.lineBytes;
-      return {
-        id: t.id,
-        requestsPerSec: missesPerSec * (1 + t.kernel.writeFraction) + extraReq,
-        rowHitRate: t.kernel.dramRowHitRate,
-        readFraction: (missesPerSec + extraReq) / Math.max(1e-9, missesPerSec * (1 + t.kernel.writeFraction) + extraReq),
-        colours: t.colours,
-        maxOutstanding: Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores)),
-      };
-    });
+      const req = missesPerSec * (1 + t.kernel.writeFraction) + extraReq;
+      streams[i].requestsPerSec = req;
+      streams[i].readFraction = (missesPerSec + extraReq) / Math.max(1e-9, req);
+    }
     const answers = dram(streams);
-    lat = answers.map((a) => a.avgLatencyNs);
-    const newCpi = tasks.map((t, i) => t.kernel.cpiCore + ((t.kernel.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]);
-    // IO: weighted max-min share of the device
-    const ioDemand = tasks.map((t, i) => (active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0));
-    const ioAlloc = weightedMaxMin(ioDemand, tasks.map((t) => t.ioWeight), m.ioBandwidthBytesPerSec);
-    ioShare = ioDemand.map((d, i) => (d > 0 ? Math.min(1, ioAlloc[i] / d) : 1));
+    for (let i = 0; i < n; i++) {
+      lat[i] = answers[i].avgLatencyNs;
+      const k = tasks[i].kernel;
+      newCpi[i] = k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i];
+    }
+    // IO: weighted max-min share of the device (skipped when no task does IO)
+    if (anyIo) {
+      const ioDemand = tasks.map((t, i) => (active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0));
+      const ioAlloc = weightedMaxMin(ioDemand, tasks.map((t) => t.ioWeight), m.ioBandwidthBytesPerSec);
+      for (let i = 0; i < n; i++) ioShare[i] = ioDemand[i] > 0 ? Math.min(1, ioAlloc[i] / ioDemand[i]) : 1;
+    }
     // Step toward the new CPI; halve a task's step whenever its direction flips
     // (memory-bound tasks feed back negatively through DRAM latency and can
     // oscillate), otherwise go most of the way.
@@ -187,24 +235,26 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
     if (it > 0 && moved < CPI_TOLERANCE) break;
   }
   lastIterations = iterations;
-  const answers = tasks.map((t, i) => {
-    const ips = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
-    const acc = (ips * t.kernel.apki) / 1000;
+  const answers: ContentionAnswer[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i];
+    const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
+    const acc = (ipsI * t.kernel.apki) / 1000;
     const missesPerSec = acc * miss[i];
-    return {
+    answers[i] = {
       cpi: cpi[i],
-      instructionsPerSec: ips,
+      instructionsPerSec: ipsI,
       llcAccessesPerSec: acc,
       missRatio: miss[i],
       targetOccupancyWays: llc.occupancyWays[i],
       memReadBytesPerSec: missesPerSec * m.lineBytes + t.extraMemBytesPerSec,
       memWriteBytesPerSec: missesPerSec * t.kernel.writeFraction * m.lineBytes,
       dramLatencyNs: lat[i],
-      ioBytesPerSec: (ips * t.kernel.ioBytesPerKiloInstr) / 1000,
+      ioBytesPerSec: (ipsI * t.kernel.ioBytesPerKiloInstr) / 1000,
       cpuUsable: ioShare[i],
     };
-  });
-  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime } };
+  }
+  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined } };
 }
 
 /** Weighted max-min fair allocation of `capacity` among demands. */

@@ -96,15 +96,38 @@ export class AllocationState {
     return m;
   }
 
+  /** Bumped by every change; derived views are cached against it. */
+  private version = 0;
+  private derivedVersion = -1;
+  private maskCache: number[] = [];
+  private coloursCache: (number[] | null)[] = [];
+
+  private refreshDerived(): void {
+    if (this.derivedVersion === this.version) return;
+    this.maskCache = this.alloc.map((_, i) => this.computeEffectiveMask(i));
+    this.coloursCache = this.alloc.map((_, i) => this.computeEffectiveColours(i));
+    this.derivedVersion = this.version;
+  }
+
   /** The ways task i actually fills into. */
   effectiveMask(i: number): number {
+    this.refreshDerived();
+    return this.maskCache[i];
+  }
+
+  /** The bank colours task i's pages may use; null = all of them (shared: do not modify). */
+  effectiveColours(i: number): number[] | null {
+    this.refreshDerived();
+    return this.coloursCache[i];
+  }
+
+  private computeEffectiveMask(i: number): number {
     const m = this.alloc[i].wayMask;
     const allowed = this.fullMask & ~this.reservedWaysOfOthers(i);
     return m === 0 ? allowed : m & allowed;
   }
 
-  /** The bank colours task i's pages may use; null = all of them. */
-  effectiveColours(i: number): number[] | null {
+  private computeEffectiveColours(i: number): number[] | null {
     const own = this.alloc[i].colours;
     const othersReserved = new Set<number>();
     this.reserve.forEach((r, j) => {
@@ -155,6 +178,12 @@ export class AllocationState {
 
   /** Validate and apply one action. Throws Refusal (and changes nothing) when it breaks a rule. */
   apply(a: Action): Change[] {
+    const changes = this.applyUnversioned(a);
+    this.version++;
+    return changes;
+  }
+
+  private applyUnversioned(a: Action): Change[] {
     const i = this.index(a.task);
     const al = this.alloc[i];
     switch (a.kind) {
@@ -314,8 +343,16 @@ export class AllocationState {
     }
   }
 
+  private freeCache: { version: number; value: { cores: number[]; cacheWayMask: number; bankColours: number[] } } | null = null;
+
   /** Units no task holds: not reserved, not in any cpuset / explicit mask / explicit colour set. */
   free(): { cores: number[]; cacheWayMask: number; bankColours: number[] } {
+    if (!this.freeCache || this.freeCache.version !== this.version) this.freeCache = { version: this.version, value: this.computeFree() };
+    const v = this.freeCache.value;
+    return { cores: [...v.cores], cacheWayMask: v.cacheWayMask, bankColours: [...v.bankColours] };
+  }
+
+  private computeFree(): { cores: number[]; cacheWayMask: number; bankColours: number[] } {
     const usedCores = new Set<number>();
     let usedWays = 0;
     const usedColours = new Set<number>();
