@@ -78,7 +78,7 @@ describe('umbra run', () => {
   });
 
   it('a killed run leaves no results file, and rerunning resumes to the same results', async () => {
-    const slow = specVariant(specs, 'small.yaml', 'slow.yaml', (t) => t.replace('durationMs: 300', 'durationMs: 2500').replace('seeds: 2', 'seeds: 3'));
+    const slow = specVariant(specs, 'small.yaml', 'slow.yaml', (t) => t.replace('durationMs: 300', 'durationMs: 1500'));
     const full = await runCli(['run', slow, '--out', out('slow-full'), '--workers', '1', '--quiet']);
     expect(full.code).toBe(0);
     const child = spawnCli(['run', slow, '--out', out('slow-killed'), '--workers', '1']);
@@ -119,14 +119,14 @@ describe('umbra run', () => {
 
 describe('umbra demo', () => {
   it('runs experiments/specs/demo.yaml and reports; umbra run on that file gives the same results', async () => {
-    const d = await runCli(['demo', '--out', out('demo'), '--seeds', '1', '--duration', '200', '--json']);
+    const d = await runCli(['demo', '--out', out('demo'), '--seeds', '1', '--duration', '100', '--json']);
     expect(d.code).toBe(0);
     const j = JSON.parse(d.stdout);
     expect(j.results.map((p: { name: string }) => p.name).sort()).toEqual(
       ['oracle', 'percentile', 'reactive', 'shadow', 'shadow-formula-interference', 'shadow-no-echo', 'shadow-no-quarantine', 'shadow-no-warmup', 'shadow-no-weighting', 'static'].sort(),
     );
     expect(existsSync(join(out('demo'), 'report.html'))).toBe(true);
-    const r = await runCli(['run', join('experiments', 'specs', 'demo.yaml'), '--out', out('demo-run'), '--seeds', '1', '--duration', '200', '--quiet']);
+    const r = await runCli(['run', join('experiments', 'specs', 'demo.yaml'), '--out', out('demo-run'), '--seeds', '1', '--duration', '100', '--quiet']);
     expect(r.code).toBe(0);
     same(out('demo'), out('demo-run'));
   });

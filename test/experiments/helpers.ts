@@ -39,14 +39,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], cwd = ROOT): Promise<CliResult> {
-  ensureBuilt();
+function runOnce(args: string[], cwd: string): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [UMBRA_BIN, ...args], { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
   });
+}
+
+/** A failure to load dist/ itself: another process was rewriting it (several people share this checkout). */
+const HALF_BUILT = /SyntaxError|ERR_MODULE_NOT_FOUND|Cannot find module|does not provide an export named|dist\/ is missing/;
+
+export async function runCli(args: string[], cwd = ROOT): Promise<CliResult> {
+  ensureBuilt();
+  let r = await runOnce(args, cwd);
+  for (let i = 0; i < 2 && r.code !== 0 && HALF_BUILT.test(r.stderr); i++) {
+    await new Promise((res) => setTimeout(res, 2000));
+    r = await runOnce(args, cwd);
+  }
+  return r;
 }
 
 export function spawnCli(args: string[], cwd = ROOT): ChildProcess {
