@@ -80,6 +80,7 @@ interface FirstState {
   inputs: Map<ResourceKind, { wantLead: number; wantNear: number; floor: number; cap: number }>;
   shortfall: Map<ResourceKind, number>;
   lastSlowdown?: number;
+  interference?: FirstTrace['interference'];
 }
 
 interface SecondState {
@@ -120,6 +121,8 @@ export interface FirstTrace {
   realtimeWeight: Partial<Record<DemandKind, number>>;
   leases: Partial<Record<ResourceKind, LeaseTrace>>;
   shortfall: Partial<Record<ResourceKind, number>>;
+  /** Quarantine decision for this victim: slowdown it can absorb, slowdown expected next to all second-class work, interference probability before and after quarantine. */
+  interference?: { tolerableSlowdown: number; expectedSlowdown: number; before: number; after: number };
 }
 
 export interface SecondTrace {
@@ -179,7 +182,7 @@ export class ShadowPolicy implements Policy {
   private managed: ResourceKind[] = [];
   private readonly states = new Map<TaskId, TaskState>();
   private observedPeriodNs: number | undefined;
-  private futureHorizonNs: number | undefined;
+  private seenFutureHorizonNs: number | undefined;
   private readonly leaseOpts: LeaseOptions = { graceNs: 0, warmup: true, warmExpiryNs: 0, cooldownNs: 0 };
   private t!: Timing;
   private readonly quarantine: QuarantineManager;
@@ -220,6 +223,15 @@ export class ShadowPolicy implements Policy {
       uncertaintyThreshold: this.config.echo.uncertaintyThreshold,
       departureWeight: this.config.echo.departureWeight,
     }));
+  }
+
+  /** The experiment runner reads these: the oracle needs Snapshot.future (over the configured lead time when one is set). */
+  get needsFuture(): boolean {
+    return this.oracle;
+  }
+
+  get futureHorizonNs(): number | undefined {
+    return this.oracle ? this.config.leadTimeNs : undefined;
   }
 
   // ------------------------------------------------------------------ setup
@@ -316,7 +328,7 @@ export class ShadowPolicy implements Policy {
   timing(): Timing {
     const c = this.config;
     const p = c.controlPeriodNs ?? this.observedPeriodNs ?? 10_000_000;
-    const lead = c.leadTimeNs ?? (this.oracle && this.futureHorizonNs ? this.futureHorizonNs : clamp(3 * p, 10_000_000, 50_000_000));
+    const lead = c.leadTimeNs ?? (this.oracle && this.seenFutureHorizonNs ? this.seenFutureHorizonNs : clamp(3 * p, 10_000_000, 50_000_000));
     const grace = c.graceNs ?? 5 * p;
     return {
       periodNs: p,
@@ -382,7 +394,7 @@ export class ShadowPolicy implements Policy {
     if (this.observedPeriodNs === undefined && snap.windowNs > 0) this.observedPeriodNs = snap.windowNs;
     if (this.oracle) {
       if (!snap.future) throw new UnsupportedError(`policy "${this.name}" needs Snapshot.future (the true future demand), which only the simulator provides`);
-      if (this.futureHorizonNs === undefined && snap.future.length) this.futureHorizonNs = snap.future[0].horizonNs;
+      if (this.seenFutureHorizonNs === undefined && snap.future.length) this.seenFutureHorizonNs = snap.future[0].horizonNs;
     }
     this.t = this.timing();
     const T = this.t;
@@ -459,12 +471,13 @@ export class ShadowPolicy implements Policy {
     const otherIo = (id: TaskId) => live.reduce((s, t) => s + (t.id === id ? 0 : (this.states.get(t.id)?.obs?.values.io ?? 0)), 0);
     for (const f of firsts) {
       f.shortfall.clear();
+      f.interference = undefined;
       for (const r of this.managed) {
         const lease = f.leases.get(r)!;
         const floor = this.floorOf(f.id, r);
         const cap = this.leaseCap(f.id, r, firsts, seconds.length > 0);
-        const wantLead = this.size(f, r, T.leadNs, cap, lease, otherIo);
-        const wantNear = this.size(f, r, T.nearNs, cap, lease, otherIo);
+        const wantLead = this.size(f, r, T.leadNs, cap, lease, otherIo, now, firsts.length);
+        const wantNear = this.size(f, r, T.nearNs, cap, lease, otherIo, now, firsts.length);
         f.inputs.set(r, { wantLead, wantNear, floor, cap });
         lease.step({ nowNs: now, wantLead, wantNear, floor, cap, leadNs: T.leadNs, nearNs: T.nearNs });
       }
@@ -533,6 +546,10 @@ export class ShadowPolicy implements Policy {
           candidates.push({ task: s.id, profile: s.freeProfile ?? s.profile, currentlyQuarantined: (qBefore.get(s.id)?.level ?? 0) > 0 });
         }
         const slack = f.sizer.slack();
+        // slowdown relative to running alone that the victim absorbs: what its measured cost already carries, times what its planned cores can take on top
+        const tolerable =
+          f.sizer.tolerableSlowdown(f.leases.get('cores')?.current.reserved ?? f.sample!.allocation.cores.length, f.shadow.predict('rps', T.leadNs), this.config.interference.tolerableSlowdown) *
+          Math.max(1, f.lastSlowdown ?? 1);
         const sel = selectQuarantine(
           f.profile,
           load,
@@ -548,12 +565,13 @@ export class ShadowPolicy implements Policy {
             confineFactor: this.config.quarantine.confineFactor,
             canPause: caps.freezer,
             canThrottle: caps.throttle,
-            danger: (slack !== undefined && slack < 0) || (f.shortfall.get('cores') ?? 0) > 0 || forceQuarantine.has(f.id),
+            danger: slack !== undefined && (slack < 0 || ((f.shortfall.get('cores') ?? 0) > 0 && slack < this.config.sizing.targetSlack)),
             escalateWorst: forceQuarantine.has(f.id),
-            tolerableSlowdown: f.sizer.tolerableSlowdown(f.leases.get('cores')?.current.reserved ?? f.sample!.allocation.cores.length, f.shadow.predict('rps', T.leadNs), this.config.interference.tolerableSlowdown),
+            tolerableSlowdown: tolerable,
           },
           f.id,
         );
+        f.interference = { tolerableSlowdown: tolerable, expectedSlowdown: sel.expectedSlowdown, before: sel.before, after: sel.after };
         for (const [id, p] of sel.pairwise) {
           const cur = this.pairwise.get(id);
           if (cur === undefined || p > cur.probability) this.pairwise.set(id, { probability: p, reason: sel.wants.get(id)?.reasons.join(',') ?? '' });
@@ -662,7 +680,10 @@ export class ShadowPolicy implements Policy {
     const agg = aggregateProfiles(items, this.aggBuf);
     for (const f of firsts) {
       const o = f.obs!;
-      const sd = f.slowdown.update(o.costPerRequestCoreSec ?? o.cpi);
+      // CPI rises with contention and not with load (idle workers do not count); cost per request where the
+      // platform has no instruction/cycle counters. One signal per run: the baseline must stay in one unit.
+      const c = this.caps!.counters;
+      const sd = f.slowdown.update(c.instructions && c.cycles ? o.cpi : o.costPerRequestCoreSec);
       f.lastSlowdown = sd;
       if (sd === undefined) continue;
       const cur = f.sw.currentProfile(this.scale);
@@ -692,16 +713,15 @@ export class ShadowPolicy implements Policy {
     return Math.max(this.floorOf(task, r), cap);
   }
 
-  private size(f: FirstState, r: ResourceKind, horizonNs: number, cap: number, lease: Lease, otherIo: (id: TaskId) => number): number {
+  private size(f: FirstState, r: ResourceKind, horizonNs: number, cap: number, lease: Lease, otherIo: (id: TaskId) => number, nowNs = 0, firstCount = 1): number {
     const sh = f.shadow;
     const caps = this.caps!;
     switch (r) {
       case 'cores':
         return f.sizer.cores({ rps: sh.predict('rps', horizonNs), cpu: sh.predict('cpu', horizonNs), maxCores: cap, activeCores: lease.current.active });
-      case 'cacheWays': {
-        const coreShare = (f.leases.get('cores')?.current.active ?? 1) / Math.max(1, caps.coreIds.length);
-        return f.sizer.ways(sh.predict('llcOccupancy', horizonNs), coreShare);
-      }
+      case 'cacheWays':
+        // sized once per tick by feedback (the same answer at both horizons)
+        return horizonNs === this.t.nearNs ? (f.sizer.waysTarget ?? 0) : f.sizer.ways(nowNs, sh.predict('llcOccupancy', horizonNs), firstCount, f.obs?.missRatio, 2 * this.t.graceNs);
       case 'bankColours': {
         const coreShare = (f.leases.get('cores')?.current.active ?? 1) / Math.max(1, caps.coreIds.length);
         return f.sizer.colours(sh.predict('memBw', horizonNs), coreShare, this.floorOf(f.id, r));
@@ -726,9 +746,14 @@ export class ShadowPolicy implements Policy {
       this.events.push(ev);
       return g;
     }
-    if (strategy === 'quarantine') {
+    const slack = f.sizer.slack();
+    const tight = slack === undefined || slack < this.config.sizing.targetSlack;
+    if (strategy === 'quarantine' && (tight || r === 'cores')) {
       force.add(f.id);
       ev.detail = `short of ${shortfall} ${r}; granted ${granted}, escalating quarantine of the most interfering second-class task`;
+    } else if (strategy === 'quarantine') {
+      ev.strategy = 'degrade';
+      ev.detail = `short of ${shortfall} ${r}; granted ${granted}; latency has slack ${slack!.toFixed(2)}, so no second-class task is quarantined for it`;
     } else ev.detail = `short of ${shortfall} ${r}; degraded to ${granted}`;
     this.events.push(ev);
     return granted;
@@ -738,13 +763,14 @@ export class ShadowPolicy implements Policy {
   private applyQuarantine(second: Map<TaskId, import('./common/plan.js').SecondClassPlan>, seconds: readonly SecondState[], firsts: readonly FirstState[], q: ReadonlyMap<TaskId, QuarantineEntry>): void {
     const caps = this.caps!;
     const reservedBw = firsts.reduce((s, f) => s + (f.leases.get('memBandwidthPct')?.current.reserved ?? 0), 0);
-    const memCapped = seconds.filter((s) => {
-      const e = q.get(s.id);
-      return e && e.level === 1 && e.reasons.includes('memBw');
-    }).length;
+    const memCapped = seconds.filter((s) => (q.get(s.id)?.level ?? 0) >= 1).length;
     const mb = caps.memBandwidth;
     const bwCap = mb && memCapped ? Math.max(mb.minPct, Math.floor((Math.max(0, 100 - reservedBw) / memCapped) / mb.stepPct) * mb.stepPct) : 100;
     const throttle = this.config.quarantine.throttlePct;
+    const isolated = {
+      cores: this.managed.includes('cores') && firsts.every((f) => (f.leases.get('cores')?.current.active ?? 0) > 0),
+      ways: this.managed.includes('cacheWays') && firsts.every((f) => (f.leases.get('cacheWays')?.current.active ?? 0) > 0),
+    };
     for (const s of seconds) {
       const p = second.get(s.id)!;
       const e = q.get(s.id);
@@ -756,15 +782,20 @@ export class ShadowPolicy implements Policy {
       if (!e || e.level === 0) continue;
       p.quarantine = `${this.name}: quarantine (${LEVEL_NAMES[e.level]}: ${e.reasons.join(', ')}) for ${e.victims.join(', ')}`;
       let cpu = b.quotaPct;
+      const capBandwidth = () => {
+        if (mb) p.memBandwidthPct = Math.min(b.mbaPct, bwCap);
+        else cpu = Math.min(cpu, throttle);
+      };
       for (const r of e.reasons) {
-        if (r === 'memBw') {
-          if (mb) p.memBandwidthPct = Math.min(b.mbaPct, bwCap);
-          else cpu = Math.min(cpu, throttle);
-        } else if (r === 'io') {
+        if (r === 'memBw') capBandwidth();
+        else if (r === 'io') {
           if (caps.ioWeight) p.ioWeight = caps.ioWeight.min;
           else cpu = Math.min(cpu, throttle);
+        } else if ((r === 'llc' && isolated.ways) || (r === 'cpu' && isolated.cores)) {
+          // the victim's cores / ways are already exclusive: what is left of the path is DRAM
+          capBandwidth();
         } else {
-          // cpu or llc interference that the partition does not already remove: a CPU quota
+          // CPU or LLC interference the partition does not remove: a CPU quota
           cpu = Math.min(cpu, throttle);
         }
       }
@@ -808,6 +839,7 @@ export class ShadowPolicy implements Policy {
           realtimeWeight: rt,
           leases,
           shortfall: Object.fromEntries(f.shortfall),
+          interference: f.interference,
         };
       }),
       second: seconds.map((s) => {

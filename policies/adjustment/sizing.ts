@@ -6,13 +6,13 @@
 //  cores        request-serving tasks: M/M/c model (latency-model.ts) at the
 //               predicted request rate, calibrated online, aiming at
 //               p99 <= SLO x (1 - targetSlack); otherwise predicted CPU /
-//               utilisationTarget. Never below the predicted CPU in use.
+//               utilisationTarget. Never below the mean predicted CPU in use.
 //               Feedback on measured slack corrects the model: one core more
 //               than in use while the SLO is missed, never fewer than in use
 //               while slack is under targetSlack.
-//  cacheWays    predicted occupancy in ways + 1 way of headroom (a task that
-//               fills what it has asks for one more; one that leaves a way
-//               empty is at its working set).
+//  cacheWays    feedback on latency within [minimum, predicted occupancy + 1]
+//               (an LRU cache fills whatever it gets, so occupancy is no
+//               demand signal; see ways()).
 //  bankColours  colours in proportion to the predicted share of peak DRAM
 //               bandwidth, times colourHeadroom (bank-level parallelism).
 //  memBandwidthPct predicted share of peak bandwidth x bandwidthHeadroom, on the MBA step.
@@ -104,7 +104,8 @@ export class FirstClassSizer {
 
   cores(inp: CoreDemandInput): number {
     const max = Math.max(1, inp.maxCores);
-    const cpuNeed = inp.cpu ? Math.ceil(Math.max(0, inp.cpu.upper) - 1e-9) : 0;
+    // the cores it keeps busy on average: a floor (the queueing model carries the margin, through the rate's upper bound)
+    const cpuNeed = inp.cpu ? Math.ceil(Math.max(0, inp.cpu.mean) - 1e-9) : 0;
     let c: number;
     const S = this.costPerRequestSec;
     if (inp.rps && S !== undefined && S > 0 && this.sloP99Ns !== undefined) {
@@ -124,15 +125,18 @@ export class FirstClassSizer {
   }
 
   /**
-   * The largest slowdown (cost-per-request inflation) the task can absorb on
-   * `cores` at the predicted request rate and still meet its SLO target, by
-   * the calibrated queueing model; `fallback` without a latency model. 1 when
-   * even no slowdown meets it (every bit of interference hurts), capped at 4.
+   * The largest further slowdown (cost-per-request inflation beyond what the
+   * measured cost already includes) the task can absorb on `cores` at the
+   * predicted request rate and still meet its SLO, by the calibrated
+   * queueing model; `fallback` without a latency model. The SLO itself, not
+   * the sizing target: the target's margin is there for forecast error. 1
+   * when even no slowdown meets it (every bit of interference hurts), capped
+   * at 4.
    */
   tolerableSlowdown(cores: number, rps: Prediction | undefined, fallback: number): number {
     const S = this.costPerRequestSec;
     if (!rps || S === undefined || S <= 0 || this.sloP99Ns === undefined || cores <= 0) return fallback;
-    const target = this.sloP99Ns * (1 - this.o.targetSlack);
+    const target = this.sloP99Ns;
     const ok = (s: number) => this.calibration() * mmcP99Ns(cores, Math.max(0, rps.upper), S * s, this.o.serviceTailFactor) <= target;
     if (!ok(1)) return 1;
     if (ok(4)) return 4;
@@ -146,11 +150,39 @@ export class FirstClassSizer {
     return lo;
   }
 
-  ways(occupancy: Prediction | undefined, fallbackShare: number): number {
+  /** Ways the feedback controller currently aims at (undefined until first sized). */
+  waysTarget: number | undefined;
+  private waysChangedNs = -Infinity;
+
+  /**
+   * LLC ways. An LRU cache fills whatever it is given, so occupancy is an
+   * upper bound on what a task can use, not a demand: the ways are sized by
+   * feedback on latency (PARTIES-style), within [minimum, occupancy + 1]:
+   * start at the smaller of the occupancy and a fair share of the LLC
+   * (total / (first-class tasks + 1)); one way more while the task misses and
+   * its latency is inside the target margin; one way less, at most once per
+   * `probeNs`, while its slack is comfortable (above 2 x targetSlack), so
+   * ways that do not show up in latency go back to second-class work.
+   */
+  ways(nowNs: number, occupancy: Prediction | undefined, firstClassTasks: number, missRatio: number | undefined, probeNs: number): number {
     const w = this.caps.cacheWays;
     if (!w) return 0;
-    if (!occupancy) return Math.max(w.minWaysPerMask, Math.round(w.totalWays * fallbackShare));
-    return Math.max(w.minWaysPerMask, Math.ceil(Math.max(0, occupancy.upper) / w.wayBytes - 1e-9) + 1);
+    const min = w.minWaysPerMask;
+    const fair = Math.max(min, Math.floor(w.totalWays / (firstClassTasks + 1)));
+    const occWays = occupancy ? Math.ceil(Math.max(0, occupancy.upper) / w.wayBytes - 1e-9) : fair;
+    if (this.waysTarget === undefined) this.waysTarget = Math.max(min, Math.min(occWays, fair));
+    const slack = this.lastSlack;
+    if (slack !== undefined && slack < this.o.targetSlack && (missRatio ?? 0) > 0.01) {
+      if (nowNs - this.waysChangedNs >= probeNs / 4) {
+        this.waysTarget++;
+        this.waysChangedNs = nowNs;
+      }
+    } else if (slack !== undefined && slack > 2 * this.o.targetSlack && nowNs - this.waysChangedNs >= probeNs) {
+      this.waysTarget = Math.max(min, this.waysTarget - 1);
+      this.waysChangedNs = nowNs;
+    }
+    this.waysTarget = Math.max(min, Math.min(this.waysTarget, occWays + 1, w.totalWays));
+    return this.waysTarget;
   }
 
   colours(memBw: Prediction | undefined, fallbackShare: number, floor: number): number {

@@ -4,9 +4,10 @@
 // passed. Levels, each including the ones below:
 //
 //   1 confine   cap the resource the predictor blames: DRAM bandwidth (MBA cap),
-//               IO (lowest IO weight), LLC or CPU without a partitioning knob
-//               (a CPU quota instead); cores and ways of first-class tasks are
-//               exclusive anyway (the partition migrates second-class work off them)
+//               IO (lowest IO weight); LLC or CPU interference when the
+//               victim's ways / cores are already exclusive can only travel
+//               through DRAM, so that is capped too; without a partition (or
+//               without MBA) a CPU quota instead
 //   2 throttle  CPU quota (throttlePct)
 //   3 pause     freeze (or the lowest quota when the platform has no freezer)
 //

@@ -51,6 +51,8 @@ export interface SelectionResult {
   /** Predicted probability of interference of all candidates together, before and after the chosen quarantines. */
   before: number;
   after: number;
+  /** The predictor's expected slowdown of the victim next to all candidates, unconfined. */
+  expectedSlowdown: number;
 }
 
 export function selectQuarantine(
@@ -83,8 +85,9 @@ export function selectQuarantine(
   const wants = new Map<TaskId, QuarantineWant>();
   const reasonOf = (c: SelectionCandidate): InterferenceReason => predictor.predict({ first, second: c.profile, load, sharing, tolerableSlowdown: tol }).reason;
   // the victim has the headroom to absorb everything together: nothing to do
-  const absorbs = tol !== undefined && items.length > 0 && predictor.expectedSlowdown({ first, second: sum.read(agg), load, sharing }) <= tol;
-  if (absorbs && !o.escalateWorst) return { wants, pairwise, before, after: before };
+  const expectedSlowdown = items.length > 0 ? predictor.expectedSlowdown({ first, second: sum.read(agg), load, sharing }) : 1;
+  const absorbs = tol !== undefined && expectedSlowdown <= tol;
+  if (absorbs && !o.escalateWorst) return { wants, pairwise, before, after: before, expectedSlowdown };
   const confine = (i: number, level: QuarantineLevel, reason: InterferenceReason) => {
     const c = candidates[i];
     sum.add(items[i].p, -1);
@@ -117,7 +120,7 @@ export function selectQuarantine(
       after = aggProbability();
     }
   }
-  return { wants, pairwise, before, after };
+  return { wants, pairwise, before, after, expectedSlowdown };
 }
 
 /** Union of per-victim selections: highest level, all reasons and victims. */

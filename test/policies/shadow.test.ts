@@ -49,15 +49,29 @@ describe('dynamic model weighting, per demand dimension', () => {
 });
 
 describe('echo ground truth and quiet dimensions', () => {
-  it('an echo overrides the forecast inside its window, and only there', () => {
+  it('an echo sets the forecast level inside its window, and only there', () => {
     const sh = new ForecastShadow('lc0', 'first', { forecaster: 'ewma', kinds: ['rps'], upperQuantile: 0.95 });
     for (let t = 0; t <= 50; t++) sh.observe(obs(t, { rps: 100 }));
+    const before = sh.predict('rps', 2 * P)!;
     sh.applyEcho({ task: 'lc0', requestedAtNs: 50 * P, durationNs: 4 * P, measured: { rps: 400 }, costCpuNs: 1000 });
     const inside = sh.predict('rps', 2 * P)!;
-    expect(inside.mean).toBe(400);
-    expect(inside.upper).toBeGreaterThanOrEqual(400);
+    // a constant series makes the forecast sure of itself, so the fused level moves toward the echo
+    // only as far as the precisions say: between the two, and closer to the more precise one
+    const z = 1.645;
+    const varF = Math.max((before.upper - before.mean) / z, 1e-9) ** 2;
+    const varE = (400 * 0.1) ** 2; // initial echo error 10%
+    expect(inside.mean).toBeCloseTo((before.mean / varF + 400 / varE) / (1 / varF + 1 / varE), 6);
+    expect(inside.upper).toBeGreaterThan(inside.mean);
     expect(sh.predict('rps', 10 * P)!.mean).toBeCloseTo(100, 6);
     expect(sh.echoStats().applied).toBe(1);
+  });
+
+  it('a precise echo takes over the level of an unsure forecast', () => {
+    const sh = new ForecastShadow('lc0', 'first', { forecaster: 'ewma', kinds: ['rps'], upperQuantile: 0.95 });
+    const rng = rngFor(4, 'noisy');
+    for (let t = 0; t <= 200; t++) sh.observe(obs(t, { rps: 100 + 40 * rng.normal() }));
+    sh.applyEcho({ task: 'lc0', requestedAtNs: 200 * P, durationNs: 4 * P, measured: { rps: 300 }, costCpuNs: 1000 });
+    expect(sh.predict('rps', 2 * P)!.mean).toBeGreaterThan(250);
   });
 
   it('learns how far echoes are off from what then happens, and widens their bound', () => {

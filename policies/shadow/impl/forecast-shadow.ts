@@ -7,9 +7,10 @@
 // work gets a cheap model (EWMA by default): its forecasts only feed the
 // interference predictor, and 60 blends per tick would not fit the budget.
 //
-// Echo results override the forecast inside the echo's window (ground truth
-// from a run-ahead burst), with an upper bound widened by how wrong past
-// echoes turned out against what then happened.
+// Echo results correct the forecast inside the echo's window (ground truth
+// from a run-ahead burst): echo and forecast are fused by precision, the
+// echo's error learned from how far past echoes were from what then
+// happened, so a precise echo takes over and a noisy one only nudges.
 import type { DemandKind, EchoResult, Forecaster, Prediction, TaskClass, TaskId } from '../../platform.js';
 import { BLEND_MEMBERS, BlendForecaster, createForecaster, createStepModel } from '../../forecast/forecaster.js';
 import { BlendModel } from '../../forecast/impl/blend.js';
@@ -51,9 +52,8 @@ export class ForecastShadow implements TaskShadow {
   private readonly echo = new Map<DemandKind, EchoWindow>();
   private lastTimeNs = 0;
   private echoApplied = 0;
-  /** Running mean |echo - realised| / realised. */
-  private echoRelErr = 0.1;
-  private echoScored = 0;
+  /** Per dimension: running mean |echo - realised| / realised (an echo may measure one dimension well and another badly). */
+  private readonly echoRelErr = new Map<DemandKind, { err: number; n: number }>();
 
   constructor(
     readonly task: TaskId,
@@ -95,8 +95,10 @@ export class ForecastShadow implements TaskShadow {
       if (e.n > 0) {
         const realised = e.sum / e.n;
         const err = Math.abs(e.value - realised) / Math.max(Math.abs(realised), 1e-9);
-        this.echoScored++;
-        this.echoRelErr += (Math.min(err, 2) - this.echoRelErr) / Math.min(this.echoScored + 1, 20);
+        const s = this.echoRelErr.get(kind) ?? { err: 0.1, n: 0 };
+        s.n++;
+        s.err += (Math.min(err, 2) - s.err) / Math.min(s.n + 1, 20);
+        this.echoRelErr.set(kind, s);
       }
       this.echo.delete(kind);
     }
@@ -115,8 +117,17 @@ export class ForecastShadow implements TaskShadow {
     const at = this.lastTimeNs + horizonNs;
     const e = this.echo.get(kind);
     if (e && at > e.fromNs && at <= e.untilNs) {
-      const margin = Math.max(0.02, 2 * this.echoRelErr);
-      return { mean: e.value, upper: e.value * (1 + margin) };
+      // Fuse the echo with the forecast by precision (inverse-variance weighting): the forecast's
+      // variance from its own upper quantile, the echo's from how far past echoes were from what
+      // then happened. A precise echo takes over the level; a noisy one only nudges it.
+      const base = f?.predict(horizonNs);
+      const z = 1.645; // the upper bound is a p95
+      const varE = Math.max(e.value * (this.echoRelErr.get(kind)?.err ?? 0.1), 1e-9) ** 2;
+      if (!base) return { mean: e.value, upper: e.value + z * Math.sqrt(varE) };
+      const varF = Math.max((base.upper - base.mean) / z, 1e-9) ** 2;
+      const mean = (base.mean / varF + e.value / varE) / (1 / varF + 1 / varE);
+      const sd = Math.sqrt(1 / (1 / varF + 1 / varE));
+      return { mean: Math.max(0, mean), upper: Math.max(0, mean + z * sd) };
     }
     if (!f) return this.lastValue.has(kind) ? { mean: 0, upper: 0 } : undefined;
     const p = f.predict(horizonNs);
@@ -150,6 +161,12 @@ export class ForecastShadow implements TaskShadow {
   }
 
   echoStats(): { applied: number; meanAbsRelError: number } {
-    return { applied: this.echoApplied, meanAbsRelError: this.echoRelErr };
+    let sum = 0;
+    let n = 0;
+    for (const s of this.echoRelErr.values()) {
+      sum += s.err;
+      n++;
+    }
+    return { applied: this.echoApplied, meanAbsRelError: n ? sum / n : 0.1 };
   }
 }
