@@ -50,8 +50,8 @@ import { clamp, clamp01 } from './common/masks.js';
 
 const FIRST_KINDS: readonly DemandKind[] = DEMAND_KINDS;
 const SECOND_KINDS: readonly DemandKind[] = ['cpu', 'memBw', 'llcOccupancy', 'llcMissRate', 'io'];
-/** First-class dimensions no sizing decision rests on: a cheap forecaster is enough. */
-const FIRST_AUX_KINDS: readonly DemandKind[] = ['llcMissRate', 'io'];
+/** First-class dimensions that only shape the profile or bound a feedback loop (LLC occupancy caps the ways): a cheap forecaster is enough. */
+const FIRST_AUX_KINDS: readonly DemandKind[] = ['llcMissRate', 'io', 'llcOccupancy'];
 const CAPACITY_RESOURCES: readonly ResourceKind[] = ['cores', 'cacheWays', 'bankColours', 'memBandwidthPct'];
 
 export interface Timing {
@@ -190,7 +190,7 @@ export class ShadowPolicy implements Policy {
   readonly events = new EventLog();
   private lastTimeNs: number | undefined;
   private trace: ShadowExplain | undefined;
-  private pairwise = new Map<TaskId, { probability: number; reason: string }>();
+  private pairwise = new Map<TaskId, { probability: number; reasons?: readonly string[] }>();
   private readonly aggBuf = new Float64Array(PROFILE_LEN);
   private readonly m: ShadowMetrics = {
     ticks: 0,
@@ -574,7 +574,11 @@ export class ShadowPolicy implements Policy {
         f.interference = { tolerableSlowdown: tolerable, expectedSlowdown: sel.expectedSlowdown, before: sel.before, after: sel.after };
         for (const [id, p] of sel.pairwise) {
           const cur = this.pairwise.get(id);
-          if (cur === undefined || p > cur.probability) this.pairwise.set(id, { probability: p, reason: sel.wants.get(id)?.reasons.join(',') ?? '' });
+          if (cur === undefined) this.pairwise.set(id, { probability: p, reasons: sel.wants.get(id)?.reasons });
+          else if (p > cur.probability) {
+            cur.probability = p;
+            cur.reasons = sel.wants.get(id)?.reasons;
+          }
         }
         mergeWants(wants, sel.wants);
       }
@@ -810,12 +814,24 @@ export class ShadowPolicy implements Policy {
 
   // ------------------------------------------------------------------ introspection
 
+  /** Keeps what explain() needs; the trace objects are built only when asked for. */
   private buildTrace(now: number, load: number, firsts: readonly FirstState[], seconds: readonly SecondState[], q: ReadonlyMap<TaskId, QuarantineEntry>, wants: ReadonlyMap<TaskId, QuarantineWant>, echoes: EchoRequest[], deferred: Deferred[]): void {
-    this.trace = {
-      timeNs: now,
-      timing: { ...this.t },
-      load,
-      first: firsts.map((f) => {
+    this.trace = undefined;
+    this.traceInput = { now, load, firsts, seconds, levels: new Map([...q].map(([id, e]) => [id, e.level])), wants, echoes, deferred, timing: { ...this.t } };
+  }
+
+  private traceInput:
+    | { now: number; load: number; firsts: readonly FirstState[]; seconds: readonly SecondState[]; levels: Map<TaskId, number>; wants: ReadonlyMap<TaskId, QuarantineWant>; echoes: EchoRequest[]; deferred: Deferred[]; timing: Timing }
+    | undefined;
+
+  private materialiseTrace(): ShadowExplain | undefined {
+    const ti = this.traceInput;
+    if (!ti) return undefined;
+    return {
+      timeNs: ti.now,
+      timing: ti.timing,
+      load: ti.load,
+      first: ti.firsts.map((f) => {
         const leases: Partial<Record<ResourceKind, LeaseTrace>> = {};
         for (const [r, l] of f.leases) {
           const d = l.current;
@@ -824,7 +840,7 @@ export class ShadowPolicy implements Policy {
         }
         const rt: Partial<Record<DemandKind, number>> = {};
         for (const k of FIRST_KINDS) {
-          const w = f.shadow.realtimeWeight(k, this.t.leadNs);
+          const w = f.shadow.realtimeWeight(k, ti.timing.leadNs);
           if (w !== undefined) rt[k] = w;
         }
         const profile: Record<string, number> = {};
@@ -842,17 +858,18 @@ export class ShadowPolicy implements Policy {
           interference: f.interference,
         };
       }),
-      second: seconds.map((s) => {
+      second: ti.seconds.map((s) => {
         const pw = this.pairwise.get(s.id);
-        return { task: s.id, probability: pw?.probability ?? 0, reason: pw?.reason, wanted: LEVEL_NAMES[wants.get(s.id)?.level ?? 0], level: LEVEL_NAMES[q.get(s.id)?.level ?? 0] };
+        return { task: s.id, probability: pw?.probability ?? 0, reason: pw?.reasons?.join(','), wanted: LEVEL_NAMES[ti.wants.get(s.id)?.level ?? 0], level: LEVEL_NAMES[ti.levels.get(s.id) ?? 0] };
       }),
-      echoes,
-      deferred,
+      echoes: ti.echoes,
+      deferred: ti.deferred,
     };
   }
 
-  /** What the last decide() saw and chose, for experiments and tests. */
+  /** What the last decide() saw and chose, for experiments and tests (describes the last decide(): call it before the next). */
   explain(): ShadowExplain | undefined {
+    this.trace ??= this.materialiseTrace();
     return this.trace;
   }
 

@@ -1,7 +1,9 @@
 // Which second-class tasks to quarantine for one first-class task, and how
-// hard — only as much as needed. Every candidate is scored pairwise against
-// the first-class task's predicted profile (one batched pass of the
-// predictor); then, strongest first, candidates are quarantined until the
+// hard — only as much as needed. First the aggregate of all candidates is
+// scored: when the victim can absorb it (or nothing is predicted to
+// interfere) nobody is quarantined and nothing more is computed. Otherwise
+// every candidate is scored pairwise against the first-class task's
+// predicted profile (one batched pass of the predictor); then, strongest first, candidates are quarantined until the
 // predicted interference of everything left (the aggregate of the remaining
 // second-class profiles, the quarantined ones scaled down by what their caps
 // allow) falls to the threshold. A candidate already quarantined is held
@@ -46,7 +48,7 @@ export interface SelectionOptions {
 
 export interface SelectionResult {
   wants: Map<TaskId, QuarantineWant>;
-  /** Pairwise probability of interference per candidate. */
+  /** Pairwise probability of interference per candidate (empty when the aggregate needed no ranking). */
   pairwise: Map<TaskId, number>;
   /** Predicted probability of interference of all candidates together, before and after the chosen quarantines. */
   before: number;
@@ -65,16 +67,6 @@ export function selectQuarantine(
   victim: TaskId,
 ): SelectionResult {
   const tol = o.tolerableSlowdown;
-  const probs = predictor.pairwise(
-    first,
-    load,
-    sharing,
-    candidates.map((c) => c.profile),
-    tol,
-  );
-  const pairwise = new Map<TaskId, number>();
-  candidates.forEach((c, i) => pairwise.set(c.task, probs[i]));
-  const order = candidates.map((_, i) => i).sort((a, b) => probs[b] - probs[a] || (candidates[a].task < candidates[b].task ? -1 : candidates[a].task > candidates[b].task ? 1 : 0));
   const items = candidates.map((c) => ({ p: c.profile }));
   const sum = new ProfileAggregate();
   for (const it of items) sum.add(it.p);
@@ -83,11 +75,21 @@ export function selectQuarantine(
   const before = aggProbability();
   let after = before;
   const wants = new Map<TaskId, QuarantineWant>();
-  const reasonOf = (c: SelectionCandidate): InterferenceReason => predictor.predict({ first, second: c.profile, load, sharing, tolerableSlowdown: tol }).reason;
-  // the victim has the headroom to absorb everything together: nothing to do
+  const pairwise = new Map<TaskId, number>();
+  // the victim has the headroom to absorb everything together, or nothing is predicted to interfere: nothing to rank
   const expectedSlowdown = items.length > 0 ? predictor.expectedSlowdown({ first, second: sum.read(agg), load, sharing }) : 1;
-  const absorbs = tol !== undefined && expectedSlowdown <= tol;
-  if (absorbs && !o.escalateWorst) return { wants, pairwise, before, after: before, expectedSlowdown };
+  const absorbs = (tol !== undefined && expectedSlowdown <= tol) || before <= o.threshold - o.hysteresis;
+  if ((absorbs && !o.escalateWorst) || items.length === 0) return { wants, pairwise, before, after: before, expectedSlowdown };
+  const probs = predictor.pairwise(
+    first,
+    load,
+    sharing,
+    candidates.map((c) => c.profile),
+    tol,
+  );
+  candidates.forEach((c, i) => pairwise.set(c.task, probs[i]));
+  const order = candidates.map((_, i) => i).sort((a, b) => probs[b] - probs[a] || (candidates[a].task < candidates[b].task ? -1 : candidates[a].task > candidates[b].task ? 1 : 0));
+  const reasonOf = (c: SelectionCandidate): InterferenceReason => predictor.predict({ first, second: c.profile, load, sharing, tolerableSlowdown: tol }).reason;
   const confine = (i: number, level: QuarantineLevel, reason: InterferenceReason) => {
     const c = candidates[i];
     sum.add(items[i].p, -1);

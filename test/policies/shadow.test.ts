@@ -2,7 +2,7 @@
 // real-time models), echo ground truth overriding the forecast, no model for
 // a dimension that never moves, the oracle's shadow reading the future.
 import { describe, expect, it } from 'vitest';
-import { ForecastShadow } from '../../policies/shadow/impl/forecast-shadow.js';
+import { ECHO_PRIOR_REL_ERR, ForecastShadow } from '../../policies/shadow/impl/forecast-shadow.js';
 import { OracleShadow } from '../../policies/shadow/impl/oracle-shadow.js';
 import type { DemandObservation } from '../../policies/shadow/observation.js';
 import { rngFor } from '../../util/rng.js';
@@ -59,18 +59,29 @@ describe('echo ground truth and quiet dimensions', () => {
     // only as far as the precisions say: between the two, and closer to the more precise one
     const z = 1.645;
     const varF = Math.max((before.upper - before.mean) / z, 1e-9) ** 2;
-    const varE = (400 * 0.1) ** 2; // initial echo error 10%
+    const varE = (400 * ECHO_PRIOR_REL_ERR) ** 2; // the prior echo error until echoes are checked
     expect(inside.mean).toBeCloseTo((before.mean / varF + 400 / varE) / (1 / varF + 1 / varE), 6);
     expect(inside.upper).toBeGreaterThan(inside.mean);
     expect(sh.predict('rps', 10 * P)!.mean).toBeCloseTo(100, 6);
     expect(sh.echoStats().applied).toBe(1);
   });
 
-  it('a precise echo takes over the level of an unsure forecast', () => {
+  it('echoes that proved right take over the level of an unsure forecast; unchecked ones only nudge it', () => {
     const sh = new ForecastShadow('lc0', 'first', { forecaster: 'ewma', kinds: ['rps'], upperQuantile: 0.95 });
     const rng = rngFor(4, 'noisy');
-    for (let t = 0; t <= 200; t++) sh.observe(obs(t, { rps: 100 + 40 * rng.normal() }));
-    sh.applyEcho({ task: 'lc0', requestedAtNs: 200 * P, durationNs: 4 * P, measured: { rps: 300 }, costCpuNs: 1000 });
+    let t = 0;
+    for (; t <= 200; t++) sh.observe(obs(t, { rps: 100 + 40 * rng.normal() }));
+    sh.applyEcho({ task: 'lc0', requestedAtNs: t * P, durationNs: 4 * P, measured: { rps: 300 }, costCpuNs: 1000 });
+    const unchecked = sh.predict('rps', 2 * P)!.mean;
+    expect(unchecked).toBeGreaterThan(100);
+    expect(unchecked).toBeLessThan(250);
+    // a track record: each echo measures what the next windows then show
+    for (let k = 0; k < 20; k++) {
+      const level = 100 + 50 * (k % 3);
+      sh.applyEcho({ task: 'lc0', requestedAtNs: t * P, durationNs: 3 * P, measured: { rps: level }, costCpuNs: 1000 });
+      for (let j = 0; j < 4; j++, t++) sh.observe(obs(t, { rps: level }));
+    }
+    sh.applyEcho({ task: 'lc0', requestedAtNs: t * P, durationNs: 4 * P, measured: { rps: 300 }, costCpuNs: 1000 });
     expect(sh.predict('rps', 2 * P)!.mean).toBeGreaterThan(250);
   });
 

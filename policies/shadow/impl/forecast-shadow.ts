@@ -28,6 +28,9 @@ export interface ForecastShadowOptions {
   lstmWeightsPath?: string;
 }
 
+/** Relative error assumed for a dimension's echoes until some have been checked against what happened: echoes earn trust by being right. */
+export const ECHO_PRIOR_REL_ERR = 0.5;
+
 interface EchoWindow {
   value: number;
   fromNs: number;
@@ -95,7 +98,7 @@ export class ForecastShadow implements TaskShadow {
       if (e.n > 0) {
         const realised = e.sum / e.n;
         const err = Math.abs(e.value - realised) / Math.max(Math.abs(realised), 1e-9);
-        const s = this.echoRelErr.get(kind) ?? { err: 0.1, n: 0 };
+        const s = this.echoRelErr.get(kind) ?? { err: ECHO_PRIOR_REL_ERR, n: 0 };
         s.n++;
         s.err += (Math.min(err, 2) - s.err) / Math.min(s.n + 1, 20);
         this.echoRelErr.set(kind, s);
@@ -122,7 +125,7 @@ export class ForecastShadow implements TaskShadow {
       // then happened. A precise echo takes over the level; a noisy one only nudges it.
       const base = f?.predict(horizonNs);
       const z = 1.645; // the upper bound is a p95
-      const varE = Math.max(e.value * (this.echoRelErr.get(kind)?.err ?? 0.1), 1e-9) ** 2;
+      const varE = Math.max(e.value * (this.echoRelErr.get(kind)?.err ?? ECHO_PRIOR_REL_ERR), 1e-9) ** 2;
       if (!base) return { mean: e.value, upper: e.value + z * Math.sqrt(varE) };
       const varF = Math.max((base.upper - base.mean) / z, 1e-9) ** 2;
       const mean = (base.mean / varF + e.value / varE) / (1 / varF + 1 / varE);
@@ -167,6 +170,6 @@ export class ForecastShadow implements TaskShadow {
       sum += s.err;
       n++;
     }
-    return { applied: this.echoApplied, meanAbsRelError: n ? sum / n : 0.1 };
+    return { applied: this.echoApplied, meanAbsRelError: n ? sum / n : ECHO_PRIOR_REL_ERR };
   }
 }
