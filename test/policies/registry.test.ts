@@ -118,3 +118,19 @@ describe('bench', () => {
     expect(bad.stderr).toMatch(/unknown policy "nope"/);
   }, 120_000);
 });
+
+describe('a platform without the optional knobs (a host without resctrl, freezer, quota, echo)', () => {
+  it('every policy runs on cores alone, refusing nothing and keeping the laws', () => {
+    for (const name of POLICY_NAMES) {
+      if (name === 'oracle') continue; // needs Snapshot.future, which only the simulator has
+      const p = new FakePlatform({ cores: 8, ways: 0, colours: 0, wayBytes: 1, periodNs: 10_000_000, tasks: [lc, be], mba: false, io: false, freezer: false, throttle: false, echo: false, warm: false });
+      const recs = runLoop(p, createPolicy(name), 80);
+      for (const r of recs) {
+        expect(r.refused, `${name} tick ${r.tick}`).toBe(0);
+        expect(r.violations).toEqual([]);
+        for (const a of r.actions) expect(['reserve', 'release', 'setCores', 'migrate']).toContain(a.kind);
+      }
+      expect(p.exclusive('lc0').cores).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
