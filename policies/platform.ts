@@ -104,6 +104,9 @@ export interface Capabilities {
   warm: boolean;
   /** Can run a bounded echo burst of a task and report what it measured. */
   echo: boolean;
+  /** Largest warm budget and echo duration the platform accepts (larger ones are refused). */
+  maxWarmNs?: number;
+  maxEchoNs?: number;
   /** Counters observe() fills in (others are left undefined). */
   counters: CounterCapabilities;
   /** Things the platform wanted to offer but could not, with the reason. */

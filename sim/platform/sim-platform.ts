@@ -199,6 +199,8 @@ export class SimPlatform implements Platform {
       migrate: true,
       warm: true,
       echo: true,
+      maxWarmNs: this.alloc.limits.maxWarmNs,
+      maxEchoNs: this.alloc.limits.maxEchoNs,
       counters: { cpuTime: true, instructions: true, cycles: true, llcMisses: true, llcOccupancy: true, memBandwidth: true, rss: true, io: true, requestLatency: true },
       skipped: [],
     };
@@ -581,6 +583,19 @@ export class SimPlatform implements Platform {
     }
   }
 
+  private echoCore(t: SimTask): number {
+    const free = this.alloc.free().cores;
+    if (free.length) return free[0];
+    const reservedOrFirst = new Set<number>();
+    this.tasks.forEach((o) => {
+      if (o.lc) this.alloc.alloc[o.index].cores.forEach((c) => reservedOrFirst.add(c));
+      this.alloc.reserve[o.index].cores.forEach((c) => reservedOrFirst.add(c));
+    });
+    for (let c = 0; c < this.scenario.machine.cores.count; c++) if (!reservedOrFirst.has(c)) return c;
+    const own = this.alloc.alloc[t.index].cores;
+    return own[this.echoRng.int(own.length)];
+  }
+
   private startEcho(t: SimTask, durationNs: number): void {
     const now = this.q.now;
     const truth = this.demandOver(t, now, durationNs, false);
@@ -590,9 +605,10 @@ export class SimPlatform implements Platform {
     const measured: EchoResult['measured'] = { cpu: Math.max(0, truth.cpu * noise), memBw: Math.max(0, truth.memBw * noise) };
     if (truth.rps !== undefined) measured.rps = Math.max(0, truth.rps * noise);
     const costNs = Math.max(MIN_ECHO_LATENCY_NS, Math.round(durationNs * ECHO_SAMPLE_FRACTION));
-    // the burst runs on the task's least loaded core, competing with what runs there
-    const cores = this.alloc.alloc[t.index].cores;
-    const core = cores[this.echoRng.int(cores.length)];
+    // The burst runs on a spare core (free, or one of second-class work, which
+    // pays for it), so the measured task is not disturbed by its own echo;
+    // only when every core is reserved for first-class work does it share one.
+    const core = this.echoCore(t);
     this.echoLoad.push({ core, untilNs: now + costNs });
     this.pendingEchoes.push({ task: t.spec.id, requestedAtNs: now, durationNs, measured, costCpuNs: costNs, readyAtNs: now + costNs });
     this.dirty = true;
