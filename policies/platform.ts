@@ -138,6 +138,8 @@ export interface LatencySample {
   p50Ns: number;
   p95Ns: number;
   p99Ns: number;
+  /** Mean latency over the window, where the platform measures it. */
+  meanNs?: number;
   /** The SLO this service is measured against (p99 target). */
   sloP99Ns: number;
   /** Offered and completed request rates over the window. */

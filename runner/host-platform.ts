@@ -174,6 +174,7 @@ export class HostPlatform implements Platform {
           p50Ns: w.p50Ns,
           p95Ns: w.p95Ns,
           p99Ns: w.p99Ns,
+          meanNs: w.meanNs,
           sloP99Ns: task.spec.sloP99Ns ?? 5_000_000,
           offeredRps: w.offeredRps,
           completedRps: w.completedRps,

@@ -8,6 +8,8 @@ export interface LatencyWindowStats {
   p95Ns: number;
   p99Ns: number;
   maxNs: number;
+  /** Mean over the same samples (completed plus the ages of the outstanding). */
+  meanNs: number;
 }
 
 /** Nearest-rank percentile of an ascending array (q in (0, 1]). */
@@ -43,6 +45,7 @@ export class LatencyWindow {
       p95Ns: percentileSorted(all, 0.95),
       p99Ns: percentileSorted(all, 0.99),
       maxNs: all.length ? all[all.length - 1] : 0,
+      meanNs: all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0,
     };
   }
 }

@@ -5,11 +5,20 @@
 // is measured from t_i, not from when it actually left. A server stall
 // therefore shows up in full in the latency of every request scheduled during
 // it (no coordinated omission), and requests still outstanding when a window
-// closes contribute their current age. The sender wakes about every
-// millisecond and sends every request that is due; how late it was is
-// reported separately (sendLagP99Ns) so the measurement floor is visible.
+// closes contribute their current age.
+//
+// Sending happens on a worker thread (sender-worker.mjs) that sleeps until each
+// request's time and writes it to the connection's socket, so requests leave
+// within tens of microseconds of their intended time; the schedule (arrival
+// times, keys, GET/SET) is drawn here from util/rng.ts streams and handed over
+// in shared memory a little ahead. This thread owns the connections and reads
+// the replies. How late the sender was is reported (sendLagP99Ns), so the
+// measurement floor is visible.
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Rng } from '../../util/rng.js';
+import { repoRoot } from '../repo-root.js';
 import type { ArrivalProcess } from './arrivals.js';
 import { LatencyWindow, percentileSorted } from './latency-window.js';
 import { encodeCommand, RespParser } from './resp.js';
@@ -44,6 +53,8 @@ export interface LoadWindow {
   p95Ns: number;
   p99Ns: number;
   maxNs: number;
+  /** Mean over the same samples as the percentiles. */
+  meanNs: number;
   offeredRps: number;
   completedRps: number;
   /** Requests sent but not answered at window end. */
@@ -54,52 +65,7 @@ export interface LoadWindow {
   sendLagP99Ns: number;
 }
 
-interface Pending {
-  intendedNs: number;
-}
-
 const nowNs = () => Number(process.hrtime.bigint());
-
-class RedisConnection {
-  readonly pending: Pending[] = [];
-  private head = 0;
-  private readonly parser = new RespParser();
-  constructor(
-    readonly socket: Socket,
-    onReply: (p: Pending, isError: boolean) => void,
-  ) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      for (const v of this.parser.feed(chunk)) {
-        const p = this.shift();
-        if (p) onReply(p, v instanceof Error);
-      }
-    });
-  }
-
-  push(p: Pending, cmd: Buffer): void {
-    this.pending.push(p);
-    this.socket.write(cmd);
-  }
-
-  private shift(): Pending | undefined {
-    if (this.head >= this.pending.length) return undefined;
-    const p = this.pending[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.pending.length) {
-      this.pending.splice(0, this.head);
-      this.head = 0;
-    }
-    return p;
-  }
-
-  outstanding(): number {
-    return this.pending.length - this.head;
-  }
-
-  ages(now: number, into: number[]): void {
-    for (let i = this.head; i < this.pending.length; i++) into.push(now - this.pending[i].intendedNs);
-  }
-}
 
 export function connectRedis(target: RedisTarget, timeoutMs = 2000): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -142,18 +108,46 @@ export async function redisCommands(socket: Socket, commands: string[][]): Promi
   });
 }
 
+// Shared control words (see sender-worker.mjs).
+const WRITE = 0;
+const SENT = 1;
+const STOP = 2;
+const COMPLETED = 3;
+const WAKE = 4;
+const DROPPED = 5;
+const ERRORS = 6;
+/** Ring slots: requests scheduled ahead plus requests awaiting replies must fit. */
+const RING = 1 << 18;
+/** How far ahead of now the schedule is kept filled. */
+const AHEAD_NS = 200e6;
+const REFILL_MS = 20;
+
+function senderScript(): string {
+  return join(repoRoot(), 'runner', 'workloads', 'sender-worker.mjs');
+}
+
 export class OpenLoopLoadGenerator {
-  private readonly conns: RedisConnection[] = [];
+  private readonly sockets: Socket[] = [];
+  /** Per connection: ring indices of its requests in send order, from the next reply on. */
+  private readonly pending: number[][] = [];
+  private readonly heads: number[] = [];
   private readonly window = new LatencyWindow();
-  private readonly sendLags: number[] = [];
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+  private readonly times = new Float64Array(new SharedArrayBuffer(RING * 8));
+  private readonly keys = new Int32Array(new SharedArrayBuffer(RING * 4));
+  private readonly isGet = new Uint8Array(new SharedArrayBuffer(RING));
+  private readonly status = new Uint8Array(new SharedArrayBuffer(RING));
+  private readonly lagNs = new Float64Array(new SharedArrayBuffer(RING * 8));
+  private worker: Worker | null = null;
+  private workerExit: Promise<void> | null = null;
+  private refill: NodeJS.Timeout | null = null;
+  private startBig = 0n;
   private startNs = 0;
+  private scheduled = 0;
   private nextIntendedNs = 0;
-  private rr = 0;
-  private timer: NodeJS.Timeout | null = null;
   private windowStartNs = 0;
-  private offeredInWindow = 0;
+  private sentAtWindowStart = 0;
   private errors = 0;
-  private dropped = 0;
   private readonly recent: number[] = [];
   private recentPos = 0;
   private readonly keySpace: number;
@@ -172,13 +166,19 @@ export class OpenLoopLoadGenerator {
 
   /** Connect, preload the key space (so GETs hit), and start sending. */
   async start(): Promise<void> {
-    const n = this.opts.connections ?? 4;
-    for (let i = 0; i < n; i++) {
+    const n = Math.max(1, this.opts.connections ?? 4);
+    for (let c = 0; c < n; c++) {
       const s = await connectRedis(this.opts.target);
+      const parser = new RespParser();
+      s.on('data', (chunk: Buffer) => {
+        for (const v of parser.feed(chunk)) this.onReply(c, v instanceof Error);
+      });
       s.on('error', () => {
         this.errors++;
       });
-      this.conns.push(new RedisConnection(s, (p, isError) => this.onReply(p, isError)));
+      this.sockets.push(s);
+      this.pending.push([]);
+      this.heads.push(0);
     }
     const loader = await connectRedis(this.opts.target);
     try {
@@ -190,22 +190,79 @@ export class OpenLoopLoadGenerator {
     } finally {
       loader.destroy();
     }
-    this.startNs = nowNs();
+    this.startBig = process.hrtime.bigint();
+    this.startNs = Number(this.startBig);
     this.windowStartNs = this.startNs;
-    this.nextIntendedNs = this.startNs + this.opts.arrivals.next();
+    this.nextIntendedNs = this.opts.arrivals.next();
     this.running = true;
-    this.schedule();
+    this.fill();
+    const fds = this.sockets.map((s) => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1);
+    if (fds.some((fd) => !(fd >= 0))) throw new Error('load generator: cannot get the connections\' file descriptors');
+    this.worker = new Worker(senderScript(), {
+      workerData: {
+        ctrl: this.ctrl.buffer,
+        times: this.times.buffer,
+        keys: this.keys.buffer,
+        isGet: this.isGet.buffer,
+        status: this.status.buffer,
+        lagNs: this.lagNs.buffer,
+        cap: RING,
+        fds,
+        startNs: this.startBig.toString(),
+        maxOutstanding: this.opts.maxOutstanding ?? 100_000,
+        valueBytes: this.value.length,
+      },
+    });
+    this.workerExit = new Promise<void>((resolve) => {
+      this.worker!.once('exit', () => resolve());
+      this.worker!.once('error', () => {
+        this.errors++;
+      });
+    });
+    this.refill = setInterval(() => this.fill(), REFILL_MS);
   }
 
-  private onReply(p: Pending, isError: boolean): void {
-    if (isError) this.errors++;
-    this.window.add(nowNs() - p.intendedNs);
-    this.totalCompleted++;
-  }
-
-  private schedule(): void {
+  /** Draw the schedule up to AHEAD_NS past now, as far as the ring has room. */
+  private fill(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => this.sendDue(), 1);
+    const horizon = nowNs() - this.startNs + AHEAD_NS;
+    let oldest = this.scheduled;
+    for (let c = 0; c < this.pending.length; c++) if (this.heads[c] < this.pending[c].length) oldest = Math.min(oldest, this.pending[c][this.heads[c]]);
+    const rng = this.opts.rng;
+    const conns = this.pending.length;
+    while (this.nextIntendedNs <= horizon && this.scheduled - oldest < RING - 1) {
+      const i = this.scheduled;
+      const slot = i % RING;
+      this.times[slot] = this.nextIntendedNs;
+      this.keys[slot] = this.pickKey();
+      this.isGet[slot] = rng.next() < (this.opts.getRatio ?? 0.9) ? 1 : 0;
+      Atomics.store(this.status, slot, 0);
+      this.pending[i % conns].push(i);
+      this.scheduled++;
+      this.nextIntendedNs = this.opts.arrivals.next();
+    }
+    Atomics.store(this.ctrl, WRITE, this.scheduled);
+    Atomics.notify(this.ctrl, WAKE);
+  }
+
+  private onReply(c: number, isError: boolean): void {
+    const q = this.pending[c];
+    // skip requests the sender dropped (outstanding limit, broken connection)
+    while (this.heads[c] < q.length && Atomics.load(this.status, q[this.heads[c]] % RING) === 2) this.heads[c]++;
+    if (this.heads[c] >= q.length || Atomics.load(this.status, q[this.heads[c]] % RING) !== 1) {
+      this.errors++;
+      return;
+    }
+    const i = q[this.heads[c]++];
+    if (this.heads[c] > 4096 && this.heads[c] * 2 > q.length) {
+      q.splice(0, this.heads[c]);
+      this.heads[c] = 0;
+    }
+    if (isError) this.errors++;
+    this.window.add(nowNs() - this.startNs - this.times[i % RING]);
+    this.remember(this.keys[i % RING]);
+    this.totalCompleted++;
+    Atomics.store(this.ctrl, COMPLETED, this.totalCompleted);
   }
 
   private pickKey(): number {
@@ -214,42 +271,23 @@ export class OpenLoopLoadGenerator {
     return rng.next() < (this.opts.hotRequestShare ?? 0.8) ? rng.int(hot) : rng.int(this.keySpace);
   }
 
-  private sendDue(): void {
-    const now = nowNs();
-    const max = this.opts.maxOutstanding ?? 100_000;
-    while (this.nextIntendedNs <= now) {
-      const intendedNs = this.nextIntendedNs;
-      this.offeredInWindow++;
-      this.sendLags.push(now - intendedNs);
-      if (this.outstanding() >= max) {
-        this.dropped++;
-      } else {
-        const k = this.pickKey();
-        this.remember(k);
-        const isGet = this.opts.rng.next() < (this.opts.getRatio ?? 0.9);
-        const cmd = encodeCommand(isGet ? ['GET', this.key(k)] : ['SET', this.key(k), this.value]);
-        const c = this.conns[this.rr++ % this.conns.length];
-        c.push({ intendedNs }, cmd);
-      }
-      const gap = this.opts.arrivals.next();
-      if (gap === Infinity) {
-        this.nextIntendedNs = Infinity;
-        break;
-      }
-      this.nextIntendedNs = this.startNs + gap;
-    }
-    this.schedule();
-  }
-
   private remember(k: number): void {
     const cap = this.opts.recentKeys ?? 1024;
     if (this.recent.length < cap) this.recent.push(k);
     else this.recent[this.recentPos++ % cap] = k;
   }
 
+  /** Requests sent and not yet answered. */
   outstanding(): number {
     let n = 0;
-    for (const c of this.conns) n += c.outstanding();
+    for (let c = 0; c < this.pending.length; c++) {
+      const q = this.pending[c];
+      for (let h = this.heads[c]; h < q.length; h++) {
+        const st = Atomics.load(this.status, q[h] % RING);
+        if (st === 0) break;
+        if (st === 1) n++;
+      }
+    }
     return n;
   }
 
@@ -260,26 +298,36 @@ export class OpenLoopLoadGenerator {
   /** Close the current window and return its statistics. */
   takeWindow(): LoadWindow {
     const now = nowNs();
+    const rel = now - this.startNs;
     const ages: number[] = [];
-    for (const c of this.conns) c.ages(now, ages);
+    for (let c = 0; c < this.pending.length; c++) {
+      const q = this.pending[c];
+      for (let h = this.heads[c]; h < q.length; h++) {
+        const st = Atomics.load(this.status, q[h] % RING);
+        if (st === 0) break;
+        if (st === 1) ages.push(rel - this.times[q[h] % RING]);
+      }
+    }
     const st = this.window.take(ages);
     const secs = Math.max(1e-9, (now - this.windowStartNs) / 1e9);
-    const lags = Float64Array.from(this.sendLags).sort();
+    const sent = Atomics.load(this.ctrl, SENT);
+    const lags: number[] = [];
+    for (let i = Math.max(this.sentAtWindowStart, sent - 100_000); i < sent; i++) lags.push(this.lagNs[i % RING]);
     const out: LoadWindow = {
       requests: st.count,
       p50Ns: st.p50Ns,
       p95Ns: st.p95Ns,
       p99Ns: st.p99Ns,
       maxNs: st.maxNs,
-      offeredRps: this.offeredInWindow / secs,
+      meanNs: st.meanNs,
+      offeredRps: (sent - this.sentAtWindowStart) / secs,
       completedRps: st.count / secs,
       queueLength: ages.length,
-      errors: this.errors,
-      dropped: this.dropped,
-      sendLagP99Ns: percentileSorted(lags, 0.99),
+      errors: this.errors + Atomics.load(this.ctrl, ERRORS),
+      dropped: Atomics.load(this.ctrl, DROPPED),
+      sendLagP99Ns: percentileSorted(Float64Array.from(lags).sort(), 0.99),
     };
-    this.sendLags.length = 0;
-    this.offeredInWindow = 0;
+    this.sentAtWindowStart = sent;
     this.windowStartNs = now;
     return out;
   }
@@ -362,10 +410,16 @@ export class OpenLoopLoadGenerator {
     return { sent: intended.length, completed, p99Ns: st.p99Ns, completedRps: completed / ((nowNs() - t0) / 1e9) };
   }
 
+  /** Stop the sender thread first (it writes to the sockets' descriptors), then close the connections. */
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    for (const c of this.conns) c.socket.destroy();
-    this.conns.length = 0;
+    if (this.refill) clearInterval(this.refill);
+    this.refill = null;
+    Atomics.store(this.ctrl, STOP, 1);
+    Atomics.notify(this.ctrl, WAKE);
+    if (this.workerExit) await this.workerExit;
+    this.worker = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.length = 0;
   }
 }
