@@ -1,9 +1,11 @@
 // `umbra calibrate`: measure this host with microbenchmarks so the simulator
-// can be given a matching machine description (the mapping into sim/machine
-// comes later; this writes plain named measurements).
+// can be given a matching machine description. This writes plain named
+// measurements; machine-from-calibration.ts maps them onto sim/machine.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { UmbraNative } from '../../native/addon.js';
 import { nativeAddon } from '../../native/addon.js';
+import { tryReadText } from '../fs/host-fs.js';
 import { NodeHostFs } from '../fs/impl/node-fs.js';
 import { hostPaths, type HostPaths } from '../host-paths.js';
 import { lastLevelCache, readTopology, type CacheInfo } from '../probe/topology.js';
@@ -23,6 +25,10 @@ export interface HostCalibration {
   curve: CurvePoint[];
   /** What sysfs says, for comparison with the measured levels. */
   sysfsCaches: Pick<CacheInfo, 'level' | 'type' | 'sizeBytes' | 'ways' | 'lineBytes'>[];
+  /** Clock of the first core as /proc/cpuinfo reports it ("cpu MHz"), when it does. */
+  cpuinfoMHz?: number;
+  /** MemTotal from /proc/meminfo, when readable. */
+  memTotalBytes?: number;
   seed: number | string;
 }
 
@@ -75,6 +81,11 @@ export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
   const streamBytes = Math.max(32 << 20, 2 * (llc?.sizeBytes ?? 0));
   const stream = streamBytesPerSec(addon, streamBytes, quick ? 2 : 8);
   const compute = computeOpsPerSec(addon, quick ? 5_000_000 : 50_000_000);
+  const fs = new NodeHostFs();
+  const cpuinfo = tryReadText(fs, join(paths.procRoot, 'cpuinfo')) ?? '';
+  const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo);
+  const meminfo = tryReadText(fs, join(paths.procRoot, 'meminfo')) ?? '';
+  const memKb = /^MemTotal:\s*(\d+)\s*kB/m.exec(meminfo);
   return {
     schema: 'umbra-host-calibration/1',
     cores: topo.allowedCpus.length || availableParallelism(),
@@ -85,6 +96,8 @@ export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
     method: { pointerChase: impl, stream: impl, compute: impl },
     curve,
     sysfsCaches: topo.caches.map(({ level, type, sizeBytes, ways, lineBytes }) => ({ level, type, sizeBytes, ways, lineBytes })),
+    ...(mhz && Number(mhz[1]) > 0 ? { cpuinfoMHz: Number(mhz[1]) } : {}),
+    ...(memKb ? { memTotalBytes: Number(memKb[1]) * 1024 } : {}),
     seed,
   };
 }

@@ -4,8 +4,10 @@
 import { microbenchScript } from '../repo-root.js';
 import { findExecutable } from '../process/find-executable.js';
 
-export type StressorKind = 'cache' | 'stream' | 'cpu' | 'io';
-export const STRESSOR_KINDS: readonly StressorKind[] = ['cache', 'stream', 'cpu', 'io'];
+export type StressorKind = 'cache' | 'stream' | 'cpu' | 'io' | 'chase';
+export const STRESSOR_KINDS: readonly StressorKind[] = ['cache', 'stream', 'cpu', 'io', 'chase'];
+/** Kinds stress-ng has no stressor for: always the built-in microbenchmark. */
+const BUILTIN_ONLY: ReadonlySet<StressorKind> = new Set(['chase']);
 
 export interface StressorChoice {
   argv: string[];
@@ -26,12 +28,13 @@ export interface StressorOptions {
   bytes?: number;
 }
 
-const BUILTIN_KIND: Record<StressorKind, string> = { cache: 'chase', stream: 'stream', cpu: 'cpu', io: 'io' };
+const BUILTIN_KIND: Record<StressorKind, string> = { cache: 'chase', stream: 'stream', cpu: 'cpu', io: 'io', chase: 'chase' };
 
 export function chooseStressor(o: StressorOptions): StressorChoice {
   const workers = Math.max(1, Math.floor(o.workers ?? 1));
   const seconds = Math.max(1, Math.ceil(o.maxSeconds ?? 3600));
-  const want = o.implementation ?? 'auto';
+  const builtinOnly = BUILTIN_ONLY.has(o.stressor);
+  const want = builtinOnly ? 'builtin' : (o.implementation ?? 'auto');
   const stressNg = want === 'builtin' ? null : findExecutable('stress-ng');
   if (want === 'stress-ng' && !stressNg) throw new Error('stress-ng was requested but is not installed (apt-get install stress-ng)');
   if (stressNg) {
@@ -44,7 +47,11 @@ export function chooseStressor(o: StressorOptions): StressorChoice {
   return {
     argv,
     implementation: 'builtin',
-    reason: want === 'builtin' ? 'built-in microbenchmark requested' : 'stress-ng is not installed; using the built-in microbenchmark',
+    reason: builtinOnly
+      ? `stress-ng has no ${o.stressor} stressor; using the built-in microbenchmark`
+      : want === 'builtin'
+        ? 'built-in microbenchmark requested'
+        : 'stress-ng is not installed; using the built-in microbenchmark',
     reportsProgress: true,
   };
 }

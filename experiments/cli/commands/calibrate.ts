@@ -5,6 +5,9 @@ import { formatTable, printJson } from '../output.js';
 
 interface CalibrateOpts {
   out?: string;
+  machineOut?: string;
+  from?: string;
+  name?: string;
   json?: boolean;
   seed: string;
   maxBytes?: string;
@@ -16,9 +19,14 @@ export const calibrateCommand: CliCommand = {
   register(program: Command) {
     program
       .command('calibrate')
-      .description('measure this host (pointer-chase latency per working-set size -> cache levels and DRAM latency; streaming bandwidth; per-core compute rate) and write the measurements as JSON')
+      .description(
+        'measure this host (pointer-chase latency per working-set size -> cache levels and DRAM latency; streaming bandwidth; per-core compute rate), write the measurements as JSON and, with --machine-out, a machine description the simulator loads',
+      )
       .option('--out <file>', 'write the calibration JSON here (atomically)')
-      .option('--json', 'print the calibration JSON on stdout')
+      .option('--machine-out <file>', 'write a machine description (YAML, or JSON if the name ends in .json) mapped from the measurements')
+      .option('--from <file>', 'map an earlier calibration JSON (from --out) instead of measuring again')
+      .option('--name <name>', 'name of the machine description (default calibrated-<cores>c)')
+      .option('--json', 'print the calibration JSON on stdout (with the machine mapping under "machine" when --machine-out is given)')
       .option('--seed <n>', 'seed of the pointer-chase permutations', '1')
       .option('--max-bytes <n>', 'largest pointer-chase working set in bytes (default: 4x the LLC, 64 MiB..512 MiB)')
       .option('--js', 'use the JavaScript kernels even when the native addon loaded')
@@ -27,12 +35,47 @@ export const calibrateCommand: CliCommand = {
         const seed = parseIntOption('--seed', opts.seed, 0);
         const maxBytes = opts.maxBytes === undefined ? undefined : parseIntOption('--max-bytes', opts.maxBytes, 8192, 4 * 1024 ** 3);
         const { calibrateHost } = await import('../../../runner/calibrate/calibrate-host.js');
+        const { parseCalibration, machineFromCalibration, machineDescriptionYaml } = await import('../../../runner/calibrate/machine-from-calibration.js');
         const { writeFileAtomic } = await import('../../../util/atomic-write.js');
-        const cal = calibrateHost({ seed, maxBytes, js: opts.js, quick: opts.quick });
+        const { readJsonFile } = await import('../../compare/read-json.js');
+        let cal: ReturnType<typeof calibrateHost>;
+        if (opts.from) {
+          const raw = readJsonFile(opts.from);
+          parseCalibration(raw, opts.from);
+          cal = raw as ReturnType<typeof calibrateHost>;
+        } else {
+          cal = calibrateHost({ seed, maxBytes, js: opts.js, quick: opts.quick });
+        }
         if (opts.out) writeFileAtomic(opts.out, JSON.stringify(cal, null, 2) + '\n');
-        if (opts.json) return printJson(cal);
+        const mapping = opts.machineOut ? machineFromCalibration(parseCalibration(cal, opts.from ?? 'calibration'), { name: opts.name }) : null;
+        if (opts.machineOut && mapping) {
+          const text = /\.json$/i.test(opts.machineOut) ? JSON.stringify(mapping.description, null, 2) + '\n' : machineDescriptionYaml(mapping, cal);
+          writeFileAtomic(opts.machineOut, text);
+        }
+        if (opts.json) {
+          return printJson(
+            mapping
+              ? {
+                  ...cal,
+                  machine: {
+                    file: opts.machineOut,
+                    description: mapping.description,
+                    notes: mapping.notes,
+                    dram: {
+                      channels: mapping.dram.channels,
+                      tCL: mapping.dram.tCL,
+                      simUnloadedLatencyNs: mapping.dram.simUnloadedLatencyNs,
+                      simCopyBytesPerSec: mapping.dram.simCopyBytesPerSec,
+                      latencyErrorPct: mapping.dram.latencyErrorPct,
+                      bandwidthErrorPct: mapping.dram.bandwidthErrorPct,
+                    },
+                  },
+                }
+              : cal,
+          );
+        }
         const kib = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`);
-        console.log(`cores: ${cal.cores}; kernels: ${cal.method.pointerChase}`);
+        console.log(`cores: ${cal.cores}; kernels: ${cal.method.pointerChase}${opts.from ? ` (read from ${opts.from})` : ''}`);
         console.log(
           formatTable(
             ['level', 'size (measured)', 'latency ns'],
@@ -42,6 +85,11 @@ export const calibrateCommand: CliCommand = {
         console.log(`stream bandwidth: ${(cal.streamBandwidthBytesPerSec / 1e9).toFixed(2)} GB/s; compute: ${(cal.computeOpsPerSecPerCore / 1e9).toFixed(2)} Gops/s per core`);
         console.log(`sysfs caches: ${cal.sysfsCaches.map((c) => `L${c.level} ${c.type} ${kib(c.sizeBytes)}`).join(', ')}`);
         if (opts.out) console.log(`wrote ${opts.out}`);
+        if (mapping) {
+          console.log('machine description:');
+          for (const n of mapping.notes) console.log(`  - ${n}`);
+          console.log(`wrote ${opts.machineOut}`);
+        }
       });
   },
 };

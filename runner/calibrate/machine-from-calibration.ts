@@ -1,0 +1,201 @@
+// From `umbra calibrate`'s measurements to a machine description the
+// simulator loads (sim/machine/machine-description.ts), field by field:
+//
+//   cores.count        the cores this process may use on the host
+//   cores.freqGHz      /proc/cpuinfo "cpu MHz" when present (the clock the
+//                      kernels' CPIs are counted in); otherwise the measured
+//                      compute rate at one multiply-add per cycle (the eight
+//                      independent 64-bit chains are bound by the multiplier's
+//                      throughput of one per cycle). Both are reported.
+//   llc.*              size, ways and line of the last-level cache from sysfs
+//                      (the measured curve cannot tell ways, and on a VM or
+//                      with 4 KiB pages its steps mix cache and TLB reach);
+//                      cross-checked with the measured levels, any mismatch
+//                      noted. Without sysfs: the last measured level, 16 ways.
+//                      The size is rounded to whole sets.
+//   llc.hitLatencyCycles  the measured latency of the level nearest the LLC's size
+//   dram               fitDram(): channels for the streaming bandwidth, extra
+//                      tCL cycles for the pointer-chase DRAM latency
+//   memory.capacityBytes  MemTotal
+// Everything else (core activation time, MBA steps, IO device) is not
+// measured and keeps the simulator's default; the notes say so.
+import { z } from 'zod';
+import { stringify } from 'yaml';
+import { InputError } from '../../util/errors.js';
+import { describeZodError } from '../../util/zod-errors.js';
+import { parseMachineDescription, type MachineDescription } from '../../sim/machine/machine-description.js';
+import { fitDram, type DramFit } from './dram-fit.js';
+import type { HostCalibration } from './calibrate-host.js';
+
+const positive = z.number().positive();
+
+/** What the mapping reads from a calibration file (other fields are kept but not needed). */
+export const hostCalibrationSchema = z
+  .object({
+    schema: z.literal('umbra-host-calibration/1', { error: 'expected "umbra-host-calibration/1" (a file written by umbra calibrate --out)' }),
+    cores: z.number().int().positive().max(256),
+    cacheLevels: z.array(z.object({ sizeBytes: positive, latencyNs: positive }).passthrough()),
+    dramLatencyNs: positive,
+    streamBandwidthBytesPerSec: positive,
+    computeOpsPerSecPerCore: positive,
+    sysfsCaches: z.array(
+      z.object({ level: z.number().int().nonnegative(), type: z.string(), sizeBytes: z.number().nonnegative(), ways: z.number().int().nonnegative(), lineBytes: z.number().int().nonnegative() }).passthrough(),
+    ),
+    cpuinfoMHz: positive.optional(),
+    memTotalBytes: positive.optional(),
+  })
+  .passthrough();
+
+export type CalibrationInput = Pick<
+  HostCalibration,
+  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes'
+>;
+
+/** Validate parsed calibration JSON; `where` names the file. */
+export function parseCalibration(raw: unknown, where: string): CalibrationInput {
+  const res = hostCalibrationSchema.safeParse(raw);
+  if (!res.success) throw new InputError(describeZodError(res.error), where);
+  return res.data as CalibrationInput;
+}
+
+export interface MachineMapping {
+  /** The description as written (only what differs from the defaults, plus what was measured). */
+  description: Record<string, unknown>;
+  /** The same, validated and with defaults filled in: what the simulator will load. */
+  machine: MachineDescription;
+  dram: DramFit;
+  /** One line per field: where it came from, and anything that did not match. */
+  notes: string[];
+}
+
+export interface MachineMappingOptions {
+  name?: string;
+}
+
+const MAX_WAYS = 32;
+
+function mib(b: number): string {
+  return b >= 1 << 20 ? `${+(b / (1 << 20)).toFixed(2)} MiB` : `${+(b / 1024).toFixed(1)} KiB`;
+}
+
+export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappingOptions = {}): MachineMapping {
+  const notes: string[] = [];
+  // cores and clock
+  const computeGHz = cal.computeOpsPerSecPerCore / 1e9;
+  let freqGHz: number;
+  if (cal.cpuinfoMHz !== undefined) {
+    freqGHz = cal.cpuinfoMHz / 1000;
+    const ratio = computeGHz / freqGHz;
+    notes.push(
+      `cores.freqGHz ${round(freqGHz, 3)} from /proc/cpuinfo; the compute kernel ran ${round(computeGHz, 3)} G multiply-adds/s per core (${round(ratio, 2)} per cycle` +
+        (Math.abs(ratio - 1) > 0.2 ? `: the core delivered ${ratio < 1 ? 'less' : 'more'} than one per nominal cycle (a shared or throttled vCPU, or turbo)` : '') +
+        ')',
+    );
+  } else {
+    freqGHz = computeGHz;
+    notes.push(`cores.freqGHz ${round(freqGHz, 3)} from the compute rate (no clock in /proc/cpuinfo), at one multiply-add per cycle`);
+  }
+  freqGHz = Math.min(10, Math.max(0.1, round(freqGHz, 4)));
+  notes.push(`cores.count ${cal.cores}: the cores this process may use`);
+
+  // last-level cache
+  const data = cal.sysfsCaches.filter((c) => c.type !== 'Instruction' && c.sizeBytes > 0);
+  const top = data.length ? Math.max(...data.map((c) => c.level)) : -1;
+  const sysLlc = data.find((c) => c.level === top);
+  const measuredLast = cal.cacheLevels.length ? cal.cacheLevels[cal.cacheLevels.length - 1] : undefined;
+  let sizeBytes: number;
+  let ways: number;
+  let lineBytes: number;
+  if (sysLlc) {
+    sizeBytes = sysLlc.sizeBytes;
+    ways = sysLlc.ways > 0 ? sysLlc.ways : 16;
+    lineBytes = sysLlc.lineBytes > 0 && (sysLlc.lineBytes & (sysLlc.lineBytes - 1)) === 0 ? sysLlc.lineBytes : 64;
+    let line = `llc ${mib(sizeBytes)}, ${ways} ways, ${lineBytes} B lines from sysfs (L${sysLlc.level})`;
+    if (measuredLast) {
+      const r = measuredLast.sizeBytes / sizeBytes;
+      if (r < 0.5) line += `; the latency curve's last cache level ends at ${mib(measuredLast.sizeBytes)} (${round(measuredLast.latencyNs, 1)} ns): beyond that the chase misses the TLB (4 KiB pages) or the LLC is shared with other tenants, so the effective LLC is smaller than sysfs says`;
+      else if (r > 2) line += `; the latency curve's last cache level ends at ${mib(measuredLast.sizeBytes)}, larger than sysfs says`;
+      else line += `; matches the curve's last cache level (${mib(measuredLast.sizeBytes)})`;
+    }
+    notes.push(line);
+  } else if (measuredLast) {
+    sizeBytes = measuredLast.sizeBytes;
+    ways = 16;
+    lineBytes = 64;
+    notes.push(`llc ${mib(sizeBytes)} from the latency curve's last cache level (no sysfs cache information); ways (16) and line (64 B) are not measurable this way and are assumed`);
+  } else {
+    sizeBytes = 32 * 1024 * 1024;
+    ways = 16;
+    lineBytes = 64;
+    notes.push('llc: neither sysfs nor the latency curve showed a cache; the default 32 MiB, 16 ways is kept');
+  }
+  if (ways > MAX_WAYS) {
+    notes.push(`llc.ways ${ways} is more than the simulator's ${MAX_WAYS}-bit way masks: modelled as ${MAX_WAYS} ways of the same total size`);
+    ways = MAX_WAYS;
+  }
+  const sets = Math.max(1, Math.round(sizeBytes / (ways * lineBytes)));
+  if (sets * ways * lineBytes !== sizeBytes) notes.push(`llc.sizeBytes rounded from ${sizeBytes} to ${sets * ways * lineBytes} (whole sets of ${ways} x ${lineBytes} B)`);
+  sizeBytes = sets * ways * lineBytes;
+  const llcLevel = nearestLevel(cal.cacheLevels, sizeBytes);
+  const hitLatencyCycles = llcLevel ? Math.max(1, Math.round(llcLevel.latencyNs * freqGHz)) : undefined;
+  if (llcLevel) notes.push(`llc.hitLatencyCycles ${hitLatencyCycles}: the measured ${round(llcLevel.latencyNs, 1)} ns of the level ending at ${mib(llcLevel.sizeBytes)}`);
+
+  // DRAM
+  const dram = fitDram({ latencyNs: cal.dramLatencyNs, bandwidthBytesPerSec: cal.streamBandwidthBytesPerSec });
+  notes.push(
+    `dram: ${dram.preset} with ${dram.channels} channel(s) and tCL ${dram.tCL} (${dram.extraReadCycles >= 0 ? '+' : ''}${dram.extraReadCycles} cycles for the path from core to controller): ` +
+      `simulated unloaded latency ${round(dram.simUnloadedLatencyNs, 1)} ns vs measured ${round(cal.dramLatencyNs, 1)} ns (${signed(dram.latencyErrorPct)}%; the preset alone gives ${round(dram.presetUnloadedLatencyNs, 1)} ns), ` +
+      `simulated copy bandwidth ${round(dram.simCopyBytesPerSec / 1e9, 2)} GB/s vs measured ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s (${signed(dram.bandwidthErrorPct)}%; channels come in powers of two)`,
+  );
+
+  const description: Record<string, unknown> = {
+    name: opts.name ?? `calibrated-${cal.cores}c`,
+    cores: { count: cal.cores, freqGHz },
+    llc: { sizeBytes, ways, lineBytes, ...(hitLatencyCycles ? { hitLatencyCycles } : {}), minWaysPerMask: 1 },
+    dram: dram.section,
+  };
+  if (cal.memTotalBytes !== undefined) {
+    description.memory = { capacityBytes: cal.memTotalBytes };
+    notes.push(`memory.capacityBytes ${cal.memTotalBytes} from MemTotal`);
+  }
+  notes.push('not measured, simulator defaults kept: cores.activationUs, memory MBA steps, io bandwidth and weights');
+  const machine = parseMachineDescription(description, 'calibrated machine description');
+  return { description, machine, dram, notes };
+}
+
+function nearestLevel(levels: { sizeBytes: number; latencyNs: number }[], sizeBytes: number) {
+  let best: { sizeBytes: number; latencyNs: number } | undefined;
+  let d = Infinity;
+  for (const l of levels) {
+    const x = Math.abs(Math.log(l.sizeBytes / sizeBytes));
+    if (x < d) {
+      d = x;
+      best = l;
+    }
+  }
+  return best;
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toFixed(digits));
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+}
+
+/**
+ * The description as YAML, headed by comments holding the measurements it
+ * came from and the notes, so the file says how it was made.
+ */
+export function machineDescriptionYaml(m: MachineMapping, cal: CalibrationInput): string {
+  const head = [
+    '# Machine description from `umbra calibrate` (loads with loadMachineDescription).',
+    `# measured: ${cal.cores} cores; DRAM latency ${round(cal.dramLatencyNs, 1)} ns; copy bandwidth ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s; compute ${round(cal.computeOpsPerSecPerCore / 1e9, 3)} G ops/s per core` +
+      (cal.cpuinfoMHz !== undefined ? `; cpu MHz ${cal.cpuinfoMHz}` : ''),
+    `# cache levels (latency curve): ${cal.cacheLevels.map((l) => `${mib(l.sizeBytes)} ${round(l.latencyNs, 1)} ns`).join(', ') || 'none found'}`,
+    '# mapping:',
+    ...m.notes.map((n) => `#  - ${n}`),
+  ];
+  return head.join('\n') + '\n' + stringify(m.description);
+}

@@ -1,0 +1,152 @@
+// Calibration -> machine description: fixed measurement inputs (no timing
+// here), the description the simulator loads, the DRAM fit's laws, and the
+// errors for malformed calibration files.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadMachineDescription } from '../../sim/machine/machine-description.js';
+import { DRAM_PRESETS, parseDramConfig } from '../../sim/dram/dram-config.js';
+import { copyBytesPerSec, DRAM_FIT_CHANNELS, DRAM_FIT_PRESET, fitDram, unloadedLatencyNs } from '../../runner/calibrate/dram-fit.js';
+import { machineDescriptionYaml, machineFromCalibration, parseCalibration, type CalibrationInput } from '../../runner/calibrate/machine-from-calibration.js';
+import { InputError } from '../../util/errors.js';
+
+/** Measurements shaped like a 2-vCPU cloud VM's (hand-written, not this host's output). */
+function vm(over: Partial<CalibrationInput> = {}): CalibrationInput {
+  return {
+    cores: 2,
+    cacheLevels: [
+      { sizeBytes: 32 << 10, latencyNs: 1.1 },
+      { sizeBytes: 1 << 20, latencyNs: 4.5 },
+      { sizeBytes: 4 << 20, latencyNs: 40 },
+    ],
+    dramLatencyNs: 150,
+    streamBandwidthBytesPerSec: 20e9,
+    computeOpsPerSecPerCore: 2.2e9,
+    sysfsCaches: [
+      { level: 1, type: 'Data', sizeBytes: 32 << 10, ways: 8, lineBytes: 64 },
+      { level: 1, type: 'Instruction', sizeBytes: 32 << 10, ways: 8, lineBytes: 64 },
+      { level: 2, type: 'Unified', sizeBytes: 1 << 20, ways: 8, lineBytes: 64 },
+      { level: 3, type: 'Unified', sizeBytes: 16 << 20, ways: 16, lineBytes: 64 },
+    ],
+    cpuinfoMHz: 2500,
+    memTotalBytes: 8 * 1024 ** 3,
+    ...over,
+  };
+}
+
+function roundTrip(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'umbra-machine-'));
+  try {
+    const p = join(dir, 'machine.yaml');
+    writeFileSync(p, text);
+    return loadMachineDescription(p);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('machine description from measurements', () => {
+  it('maps cores, clock, LLC, memory and DRAM, and the simulator loads the file', () => {
+    const cal = vm();
+    const m = machineFromCalibration(cal);
+    const loaded = roundTrip(machineDescriptionYaml(m, cal));
+    expect(loaded.cores.count).toBe(2);
+    expect(loaded.cores.freqGHz).toBeCloseTo(2.5, 6);
+    expect(loaded.llc).toMatchObject({ sizeBytes: 16 << 20, ways: 16, lineBytes: 64 });
+    // the LLC's hit latency is the measured level nearest its size (4 MiB, 40 ns) at 2.5 GHz
+    expect(loaded.llc.hitLatencyCycles).toBe(100);
+    expect(loaded.memory.capacityBytes).toBe(8 * 1024 ** 3);
+    // what the simulator will charge a miss is what the host measured
+    expect(unloadedLatencyNs(loaded.dram)).toBeGreaterThan(150 * 0.99);
+    expect(unloadedLatencyNs(loaded.dram)).toBeLessThan(150 * 1.01);
+    expect(loaded).toEqual(m.machine);
+    // the mismatch between sysfs (16 MiB) and the curve (4 MiB) is said, not hidden
+    expect(m.notes.join('\n')).toMatch(/ends at 4 MiB/);
+    expect(m.notes.join('\n')).toMatch(/not measured/);
+  });
+
+  it('takes the clock from the compute rate when /proc/cpuinfo has none', () => {
+    const m = machineFromCalibration(vm({ cpuinfoMHz: undefined, computeOpsPerSecPerCore: 3.1e9 }));
+    expect(m.machine.cores.freqGHz).toBeCloseTo(3.1, 6);
+    expect(m.notes[0]).toMatch(/compute rate/);
+  });
+
+  it('uses the measured last level when sysfs has no caches, and rounds to whole sets', () => {
+    const m = machineFromCalibration(vm({ sysfsCaches: [], cacheLevels: [{ sizeBytes: 3_000_000, latencyNs: 30 }] }));
+    const sets = Math.round(3_000_000 / (16 * 64));
+    expect(m.machine.llc).toMatchObject({ sizeBytes: sets * 16 * 64, ways: 16, lineBytes: 64 });
+    expect(m.notes.join('\n')).toMatch(/latency curve's last cache level/);
+  });
+
+  it('caps ways at the simulator\'s 32-bit masks, keeping the size', () => {
+    const m = machineFromCalibration(vm({ sysfsCaches: [{ level: 3, type: 'Unified', sizeBytes: 40 << 20, ways: 40, lineBytes: 64 }] }));
+    expect(m.machine.llc.ways).toBe(32);
+    expect(m.machine.llc.sizeBytes).toBe(40 << 20);
+  });
+
+  it('is a function of its input (same measurements, same file)', () => {
+    const a = machineFromCalibration(vm());
+    const b = machineFromCalibration(vm());
+    expect(machineDescriptionYaml(a, vm())).toBe(machineDescriptionYaml(b, vm()));
+  });
+});
+
+describe('DRAM fit', () => {
+  it('law: the simulated unloaded latency is within one DRAM clock of any reachable measured latency', () => {
+    const base = DRAM_PRESETS[DRAM_FIT_PRESET];
+    const floor = unloadedLatencyNs(parseDramConfig({ timingCycles: { tCL: 1 } }, 'x', base));
+    fc.assert(
+      fc.property(fc.double({ min: Math.ceil(floor) + 1, max: 400, noNaN: true }), fc.double({ min: 3e9, max: 120e9, noNaN: true }), (lat, bw) => {
+        const f = fitDram({ latencyNs: lat, bandwidthBytesPerSec: bw });
+        expect(Math.abs(f.simUnloadedLatencyNs - lat)).toBeLessThanOrEqual(base.tCkNs * 1.01);
+        expect(f.tCL).toBe(f.config.timingCycles.tCL);
+        expect(f.config.channels).toBe(f.channels);
+      }),
+      { numRuns: 6 },
+    );
+  });
+
+  it('law: no other channel count, with its latency fitted the same way, comes nearer the measured bandwidth', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 80, max: 250, noNaN: true }), fc.double({ min: 3e9, max: 120e9, noNaN: true }), (lat, bw) => {
+        const f = fitDram({ latencyNs: lat, bandwidthBytesPerSec: bw });
+        const mine = Math.abs(Math.log(f.simCopyBytesPerSec / bw));
+        for (const ch of DRAM_FIT_CHANNELS) {
+          if (ch === f.channels) continue;
+          // same tCL search for this channel count: scan the cycles around the chosen tCL
+          let bestTcl = 1;
+          let bestErr = Infinity;
+          for (let t = Math.max(1, f.tCL - 40); t <= f.tCL + 40; t++) {
+            const e = Math.abs(unloadedLatencyNs(parseDramConfig({ channels: ch, timingCycles: { tCL: t } }, 'x', DRAM_PRESETS[DRAM_FIT_PRESET])) - lat);
+            if (e < bestErr) {
+              bestErr = e;
+              bestTcl = t;
+            }
+          }
+          const other = copyBytesPerSec(parseDramConfig({ channels: ch, timingCycles: { tCL: bestTcl } }, 'x', DRAM_PRESETS[DRAM_FIT_PRESET]));
+          expect(mine).toBeLessThanOrEqual(Math.abs(Math.log(other / bw)) + 1e-9);
+        }
+      }),
+      { numRuns: 3 },
+    );
+  });
+
+  it('a latency below what the device can do is reported as an error, not hidden', () => {
+    const f = fitDram({ latencyNs: 5, bandwidthBytesPerSec: 20e9 });
+    expect(f.tCL).toBe(1);
+    expect(f.latencyErrorPct).toBeGreaterThan(100);
+  });
+});
+
+describe('calibration files', () => {
+  it('names the field at fault', () => {
+    const bad = { schema: 'umbra-host-calibration/1', ...vm(), dramLatencyNs: -3 };
+    expect(() => parseCalibration(bad, 'cal.json')).toThrow(InputError);
+    expect(() => parseCalibration(bad, 'cal.json')).toThrow(/cal\.json: field "dramLatencyNs"/);
+    expect(() => parseCalibration({ ...bad, dramLatencyNs: 100, schema: 'other' }, 'cal.json')).toThrow(/field "schema"/);
+    const { cores: _c, ...noCores } = { ...bad, dramLatencyNs: 100 };
+    expect(() => parseCalibration(noCores, 'cal.json')).toThrow(/field "cores"/);
+  });
+});
