@@ -147,12 +147,14 @@ export function k8sBundle(o: K8sOptions): ExportBundle {
   const spec = specPathInPod(o.specPath, o.packageRoot, o.workdir);
   const head = (what: string) =>
     [
-      `# ${what} for the umbra sweep "${o.name}" (written by umbra export k8s): ${o.jobs} jobs in ${o.shards} shard(s).`,
+      `# umbra sweep "${o.name}" (written by umbra export k8s): ${o.jobs} jobs in ${o.shards} shard(s). ${what}.`,
       `# The image ${o.image} must hold umbra, built (npm ci), at ${o.workdir}${spec.inPackage ? '' : ', and every file the spec names'};`,
       `# the claim ${o.pvc} (ReadWriteMany if pods may land on several nodes) holds ${RESULTS_MOUNT}/shards/i and ${RESULTS_MOUNT}/merged.`,
     ].join('\n');
-  const sweep = `${head('ConfigMap (the spec) and Indexed Job (one pod per shard, index = JOB_COMPLETION_INDEX)')}\n${stringify(configMap, { blockQuote: 'literal', lineWidth: 0 })}---\n${stringify(job, { lineWidth: 0 })}`;
-  const merge = `${head('Merge Job: apply it when the Indexed Job has completed (submit.sh does)')}\n${stringify(mergeJob, { lineWidth: 0 })}`;
+  // no YAML anchors: every object written out in full
+  const yaml = (v: unknown, literal = false) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false, ...(literal ? { blockQuote: 'literal' as const } : {}) });
+  const sweep = `${head('The spec as a ConfigMap, and an Indexed Job: one pod per shard, shard = JOB_COMPLETION_INDEX')}\n${yaml(configMap, true)}---\n${yaml(job)}`;
+  const merge = `${head('The merge Job: apply it once the Indexed Job has completed (submit.sh does)')}\n${yaml(mergeJob)}`;
   const submit = [
     '#!/bin/sh',
     `# Run the umbra sweep "${o.name}" on the current kubectl context: apply sweep.yaml, wait for the`,
