@@ -12,6 +12,7 @@ import { nativeCommand } from './commands/native.js';
 import { probeCommand } from './commands/probe.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { calibrateCommand } from './commands/calibrate.js';
+import { compareCommand } from './commands/compare.js';
 import { cacheSimCommand } from './commands/cache-sim.js';
 import { forecastCommand } from './commands/forecast.js';
 import { forecastTableCommand } from './commands/forecast-table.js';
@@ -36,6 +37,7 @@ const COMMANDS: CliCommand[] = [
   probeCommand,
   cleanupCommand,
   calibrateCommand,
+  compareCommand,
   cacheSimCommand,
   forecastCommand,
   forecastTableCommand,

@@ -1,13 +1,86 @@
-// Placeholder for `platform: hardware`: the real-host runner (runner/,
-// HostPlatform) exists, but starting a spec's services and jobs on this host
-// from an experiment spec is the runner owner's to wire. Until then a run says
-// so plainly; validation of such specs works.
-import { UnsupportedError } from '../../util/errors.js';
+// `platform: hardware`: the point's scenario run on this host by the real-host
+// runner. The tasks map onto real workloads (runner/scenario/host-scenario.ts:
+// kv -> redis-server under the open-loop load generator, second-class kernels
+// -> stress-ng stressors or the built-in microbenchmarks, cores and rates
+// scaled from the spec's machine to this host); the run holds the host lock
+// (one measurement at a time, whatever --workers says), and closes itself,
+// restoring everything, when the loop's last window is observed.
+//
+// The spec's `hardware:` section:
+//   stressors: auto | stress-ng | builtin   (default auto: stress-ng when installed)
+//   rateScale: request-rate factor          (default: host cores / machine cores)
+//   cores: host core ids to use             (default: this process's affinity)
+//   connections, keySpace, valueBytes, getRatio, redisBinary: load generator / service
+//   lockTimeoutMs: how long to wait for another measurement to finish
+import { z } from 'zod';
+import { InputError } from '../../util/errors.js';
 import type { Platform } from '../../policies/platform.js';
+import { HostMappingError } from '../../runner/scenario/host-scenario.js';
+import { startHardwareRun } from '../../runner/scenario/hardware-run.js';
+import { readSpecFile, specError, type FieldPath } from '../spec/spec-source.js';
+import { bestIssue } from '../spec/zod-issue.js';
+import type { PreparedExperiment } from '../spec/prepare.js';
 import type { PlatformRequest } from './platform-factory.js';
+import { resolveFor } from './sim.js';
 
-export async function hardwarePlatform(_req: PlatformRequest): Promise<Platform> {
-  throw new UnsupportedError(
-    'platform "hardware" is not supported by umbra run yet: the spec is valid, but running it on this host is not wired to the real-host runner (runner/HostPlatform); use platform: sim',
-  );
+export const hardwareSettingsSchema = z
+  .object({
+    stressors: z.enum(['auto', 'stress-ng', 'builtin']).default('auto'),
+    rateScale: z.number().positive().optional(),
+    cores: z.array(z.number().int().nonnegative()).min(1).optional(),
+    connections: z.number().int().min(1).max(64).optional(),
+    keySpace: z.number().int().min(1).optional(),
+    valueBytes: z.number().int().min(1).max(1 << 20).optional(),
+    getRatio: z.number().min(0).max(1).optional(),
+    redisBinary: z.string().min(1).optional(),
+    lockTimeoutMs: z.number().positive().optional(),
+  })
+  .strict();
+
+export type HardwareSettings = z.infer<typeof hardwareSettingsSchema>;
+
+/** An error about a spec field, at file:line:col when the spec came from a file. */
+function fieldError(exp: PreparedExperiment, field: FieldPath, message: string): InputError {
+  if (exp.specPath) {
+    try {
+      return specError(readSpecFile(exp.specPath), field, message);
+    } catch {
+      // the file changed or vanished since it was prepared: name the field only
+    }
+  }
+  return new InputError(message, `field "${field.join('.')}"`);
+}
+
+export function hardwareSettings(exp: PreparedExperiment): HardwareSettings {
+  const res = hardwareSettingsSchema.safeParse(exp.spec.hardware ?? {});
+  if (!res.success) {
+    const issue = bestIssue(res.error);
+    throw fieldError(exp, ['hardware', ...issue.path], issue.message);
+  }
+  return res.data;
+}
+
+export async function hardwarePlatform(req: PlatformRequest): Promise<Platform> {
+  const exp = req.experiment;
+  if (req.futureHorizonNs > 0) throw fieldError(exp, ['policies'], 'a policy asked for perfect foresight (Snapshot.future), which only the simulator has (platform: sim)');
+  const settings = hardwareSettings(exp);
+  const scenario = await resolveFor(req.point.scenario, exp.baseDir, req.seed);
+  const { cores, lockTimeoutMs, ...mapping } = settings;
+  try {
+    return await startHardwareRun({
+      ...mapping,
+      scenario,
+      seed: req.seed,
+      durationNs: Math.round(req.point.spec.durationMs * 1e6),
+      ...(cores ? { coreIds: cores } : {}),
+      ...(lockTimeoutMs ? { lockTimeoutMs } : {}),
+      purpose: `umbra run ${exp.name} seed ${req.seed}`,
+    });
+  } catch (err) {
+    if (err instanceof HostMappingError) {
+      const [head, ...rest] = err.field;
+      throw fieldError(exp, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
+    }
+    throw err;
+  }
 }

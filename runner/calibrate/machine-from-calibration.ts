@@ -25,6 +25,7 @@ import { InputError } from '../../util/errors.js';
 import { describeZodError } from '../../util/zod-errors.js';
 import { parseMachineDescription, type MachineDescription } from '../../sim/machine/machine-description.js';
 import { fitDram, type DramFit } from './dram-fit.js';
+import { isotonic, median3 } from './cache-levels.js';
 import type { HostCalibration } from './calibrate-host.js';
 
 const positive = z.number().positive();
@@ -43,13 +44,14 @@ export const hostCalibrationSchema = z
     ),
     cpuinfoMHz: positive.optional(),
     memTotalBytes: positive.optional(),
+    curve: z.array(z.object({ workingSetBytes: positive, latencyNs: positive }).passthrough()).optional(),
   })
   .passthrough();
 
 export type CalibrationInput = Pick<
   HostCalibration,
   'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes'
->;
+> & { curve?: HostCalibration['curve'] };
 
 /** Validate parsed calibration JSON; `where` names the file. */
 export function parseCalibration(raw: unknown, where: string): CalibrationInput {
@@ -70,6 +72,23 @@ export interface MachineMapping {
 
 export interface MachineMappingOptions {
   name?: string;
+  /**
+   * LLC size from sysfs (default), or the measured effective size: the largest
+   * working set the chase ran at no more than half the DRAM latency (on a VM
+   * whose LLC is shared with other tenants, or is not what sysfs reports,
+   * that is what a task can count on).
+   */
+  llcSize?: 'sysfs' | 'measured';
+}
+
+/** Largest working set whose (monotone-fitted) chase latency is at most half the DRAM latency. */
+export function effectiveCacheBytes(cal: Pick<CalibrationInput, 'dramLatencyNs'> & { curve?: { workingSetBytes: number; latencyNs: number }[] }): number | undefined {
+  const pts = [...(cal.curve ?? [])].sort((a, b) => a.workingSetBytes - b.workingSetBytes);
+  if (pts.length === 0) return undefined;
+  const fit = isotonic(median3(pts.map((p) => p.latencyNs)));
+  let best: number | undefined;
+  for (let i = 0; i < pts.length; i++) if (fit[i] <= cal.dramLatencyNs / 2) best = pts[i].workingSetBytes;
+  return best;
 }
 
 const MAX_WAYS = 32;
@@ -129,6 +148,14 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
     lineBytes = 64;
     notes.push('llc: neither sysfs nor the latency curve showed a cache; the default 32 MiB, 16 ways is kept');
   }
+  const effective = effectiveCacheBytes(cal);
+  if (effective !== undefined) {
+    notes.push(`effective cache (chase latency at most half of DRAM's): up to ${mib(effective)}`);
+    if (opts.llcSize === 'measured' && effective < sizeBytes) {
+      notes.push(`llc.sizeBytes set to the effective ${mib(effective)} (--llc measured) instead of ${mib(sizeBytes)}`);
+      sizeBytes = effective;
+    }
+  } else if (opts.llcSize === 'measured') notes.push('--llc measured: the calibration has no latency curve; the size above stands');
   if (ways > MAX_WAYS) {
     notes.push(`llc.ways ${ways} is more than the simulator's ${MAX_WAYS}-bit way masks: modelled as ${MAX_WAYS} ways of the same total size`);
     ways = MAX_WAYS;

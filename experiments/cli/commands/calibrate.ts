@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { parseIntOption } from '../parse-options.js';
+import { UsageError } from '../../../util/errors.js';
 import { formatTable, printJson } from '../output.js';
 
 interface CalibrateOpts {
@@ -8,6 +9,7 @@ interface CalibrateOpts {
   machineOut?: string;
   from?: string;
   name?: string;
+  llc?: string;
   json?: boolean;
   seed: string;
   maxBytes?: string;
@@ -26,6 +28,7 @@ export const calibrateCommand: CliCommand = {
       .option('--machine-out <file>', 'write a machine description (YAML, or JSON if the name ends in .json) mapped from the measurements')
       .option('--from <file>', 'map an earlier calibration JSON (from --out) instead of measuring again')
       .option('--name <name>', 'name of the machine description (default calibrated-<cores>c)')
+      .option('--llc <source>', 'LLC size in the machine description: sysfs (default) or measured (the effective size from the latency curve)', 'sysfs')
       .option('--json', 'print the calibration JSON on stdout (with the machine mapping under "machine" when --machine-out is given)')
       .option('--seed <n>', 'seed of the pointer-chase permutations', '1')
       .option('--max-bytes <n>', 'largest pointer-chase working set in bytes (default: 4x the LLC, 64 MiB..512 MiB)')
@@ -33,6 +36,7 @@ export const calibrateCommand: CliCommand = {
       .option('--quick', 'fewer points and shorter runs')
       .action(async (opts: CalibrateOpts) => {
         const seed = parseIntOption('--seed', opts.seed, 0);
+        if (opts.llc !== 'sysfs' && opts.llc !== 'measured') throw new UsageError(`--llc expects sysfs or measured, got "${opts.llc}"`);
         const maxBytes = opts.maxBytes === undefined ? undefined : parseIntOption('--max-bytes', opts.maxBytes, 8192, 4 * 1024 ** 3);
         const { calibrateHost } = await import('../../../runner/calibrate/calibrate-host.js');
         const { parseCalibration, machineFromCalibration, machineDescriptionYaml } = await import('../../../runner/calibrate/machine-from-calibration.js');
@@ -47,7 +51,7 @@ export const calibrateCommand: CliCommand = {
           cal = calibrateHost({ seed, maxBytes, js: opts.js, quick: opts.quick });
         }
         if (opts.out) writeFileAtomic(opts.out, JSON.stringify(cal, null, 2) + '\n');
-        const mapping = opts.machineOut ? machineFromCalibration(parseCalibration(cal, opts.from ?? 'calibration'), { name: opts.name }) : null;
+        const mapping = opts.machineOut ? machineFromCalibration(parseCalibration(cal, opts.from ?? 'calibration'), { name: opts.name, llcSize: opts.llc }) : null;
         if (opts.machineOut && mapping) {
           const text = /\.json$/i.test(opts.machineOut) ? JSON.stringify(mapping.description, null, 2) + '\n' : machineDescriptionYaml(mapping, cal);
           writeFileAtomic(opts.machineOut, text);

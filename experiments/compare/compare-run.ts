@@ -1,0 +1,292 @@
+// `umbra compare SPEC`: one scenario on the calibrated simulator and on this
+// host, with the same policies and seeds, side by side.
+//
+//  1. The machine: --machine FILE, else the spec's machine, else measured now
+//     (calibrateHost, quick) and mapped (machineFromCalibration); written to
+//     OUT/machine.yaml. The spec's scenario is restated for that machine's
+//     core count when it differs (scale-scenario.ts).
+//  2. Per seed, on each platform: every first-class service alone on its
+//     initial cores, every second-class job alone, then the whole scenario
+//     under each policy; the experiments' control loop drives both platforms,
+//     with the no-op policy for the alone runs.
+//  3. Service demand (on by default, --no-fit-service turns it off): the
+//     simulator's kv kernel carries a generic 150k instructions per request;
+//     redis on a host does much less. The first seed's alone runs give CPU
+//     seconds per completed request on both platforms, and instrPerRequest is
+//     scaled by their ratio for every simulated run. Only alone runs are used,
+//     so the co-located results are a prediction, not a fit.
+//  4. Figures per (policy, seed, service) and the simulator's error
+//     (compare-figures.ts); compare.json and compare.md (compare-report.ts),
+//     plus each run's figures and metrics under runs/.
+// Hardware runs are not byte-reproducible (timing, the kernel's scheduling,
+// other tenants); the simulated side is, for the same inputs.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Policy, Snapshot } from '../../policies/platform.js';
+import { loadMachineDescription, parseMachineDescription, type MachineDescription } from '../../sim/machine/machine-description.js';
+import type { ScenarioSpec, TaskSpec } from '../../sim/platform/scenario.js';
+import { SimPlatform } from '../../sim/platform/sim-platform.js';
+import { KERNELS } from '../../sim/workloads/kernels/index.js';
+import { calibrateHost } from '../../runner/calibrate/calibrate-host.js';
+import { machineDescriptionYaml, machineFromCalibration } from '../../runner/calibrate/machine-from-calibration.js';
+import { startHardwareRun, hostCoreIds } from '../../runner/scenario/hardware-run.js';
+import { HostMappingError } from '../../runner/scenario/host-scenario.js';
+import { cpuLoadBetween, readCpuTimes } from '../../runner/probe/cpu-load.js';
+import { UsageError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { noopPolicy } from '../alone/noop-policy.js';
+import { runControlLoop } from '../loop/control-loop.js';
+import type { Recording } from '../loop/recording.js';
+import { runMetrics } from '../metrics/run-metrics.js';
+import { resolveFor } from '../platforms/sim.js';
+import { hardwareSettings } from '../platforms/hardware.js';
+import { createPolicy, type PolicyRef } from '../policies/policy-source.js';
+import { prepareExperiment, type PreparedExperiment, type PreparedPoint } from '../spec/prepare.js';
+import { specError, type SpecSource } from '../spec/spec-source.js';
+import { runFigures, type RunFigures } from './compare-figures.js';
+import { buildComparison, type Comparison, type CompareRunRecord, type ServiceFit } from './compare-report.js';
+import { scaleScenario } from './scale-scenario.js';
+
+export type PlatformSide = 'host' | 'sim';
+
+export interface CompareOptions {
+  outDir: string;
+  /** A machine description file for the simulator (default: the spec's, else calibrate now). */
+  machine?: string;
+  /** Measure the host now even if the spec names a machine. */
+  calibrate?: boolean;
+  seeds?: number;
+  durationMs?: number;
+  /** Sweep point to compare (default 0). */
+  point?: number;
+  /** Scale the simulated service demand to the host's (default true). */
+  fitService?: boolean;
+  /** Second-class implementation on the host (default: the spec's hardware.stressors, else builtin, which reports progress). */
+  stressors?: 'auto' | 'stress-ng' | 'builtin';
+  version: string;
+  log?: (line: string) => void;
+}
+
+interface MachineChoice {
+  ref: string | Record<string, unknown>;
+  machine: MachineDescription;
+  source: string;
+  notes: string[];
+}
+
+async function chooseMachine(src: SpecSource, point: PreparedPoint, o: CompareOptions): Promise<MachineChoice> {
+  if (o.machine) {
+    const abs = resolve(o.machine);
+    return { ref: abs, machine: loadMachineDescription(abs), source: `--machine ${o.machine}`, notes: [] };
+  }
+  const specMachine = point.scenario.machine;
+  if (specMachine !== undefined && !o.calibrate) {
+    if (typeof specMachine === 'string') return { ref: specMachine, machine: loadMachineDescription(specMachine), source: `the spec's machine (${specMachine})`, notes: [] };
+    return { ref: specMachine, machine: parseMachineDescription(specMachine, `${src.name}: machine`), source: "the spec's inline machine", notes: [] };
+  }
+  o.log?.('calibrating this host (quick) for the simulator\'s machine description ...');
+  const cal = calibrateHost({ quick: true });
+  const mapping = machineFromCalibration(cal);
+  const path = join(o.outDir, 'machine.yaml');
+  writeFileAtomic(join(o.outDir, 'calibration.json'), JSON.stringify(cal, null, 2) + '\n');
+  writeFileAtomic(path, machineDescriptionYaml(mapping, cal));
+  return { ref: path, machine: mapping.machine, source: `measured now (umbra calibrate --quick), ${path}`, notes: mapping.notes };
+}
+
+/** The scenario with only these tasks (an alone run), each on its own initial cores. */
+function only(s: ScenarioSpec, ids: string[]): ScenarioSpec {
+  return { ...s, tasks: s.tasks.filter((t) => ids.includes(t.id)) };
+}
+
+function withInstrPerRequest(s: ScenarioSpec, perTask: Record<string, number>): ScenarioSpec {
+  return {
+    ...s,
+    tasks: s.tasks.map((t): TaskSpec => (perTask[t.id] !== undefined ? { ...t, overrides: { ...(t.overrides ?? {}), instrPerRequest: perTask[t.id] } } : t)),
+  };
+}
+
+export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Comparison> {
+  const log = o.log ?? (() => {});
+  const outDir = resolve(o.outDir);
+  mkdirSync(join(outDir, 'runs'), { recursive: true });
+  const exp: PreparedExperiment = await prepareExperiment(src, { seeds: o.seeds, durationMs: o.durationMs, traceCacheDir: join(outDir, 'traces') });
+  const pi = o.point ?? 0;
+  if (!(pi >= 0 && pi < exp.points.length)) throw new UsageError(`--point must be in 0..${exp.points.length - 1}, got ${pi}`);
+  const point = exp.points[pi];
+  const oracle = point.policies.findIndex((p) => p.name === 'oracle');
+  if (oracle >= 0) throw specError(src, ['policies', oracle], 'the oracle needs perfect foresight, which a host does not have; compare runs each policy on both platforms');
+  const settings = hardwareSettings(exp);
+  const stressors = o.stressors ?? (exp.spec.hardware && 'stressors' in exp.spec.hardware ? settings.stressors : 'builtin');
+  const notes: string[] = [];
+  const chosen = await chooseMachine(src, point, { ...o, outDir });
+  notes.push(`simulator machine: ${chosen.source}`);
+  const specResolved = await resolveFor(point.scenario, exp.baseDir, exp.seeds[0]);
+  const scaled = scaleScenario({ ...point.scenario, machine: chosen.ref }, specResolved.machine.cores.count, chosen.machine.cores.count);
+  notes.push(...scaled.notes);
+  const hostCores = point.spec.hardware && Array.isArray((point.spec.hardware as { cores?: unknown }).cores) ? settings.cores! : hostCoreIds();
+  if (hostCores.length !== chosen.machine.cores.count) {
+    notes.push(`the simulated machine has ${chosen.machine.cores.count} cores and this host ${hostCores.length}: the host runs map cores and rates again (x${+(hostCores.length / chosen.machine.cores.count).toFixed(3)})`);
+  }
+  let scenario = scaled.scenario;
+  const fcIds = scenario.tasks.filter((t) => t.class === 'first').map((t) => t.id);
+  const beIds = scenario.tasks.filter((t) => t.class === 'second').map((t) => t.id);
+  const durationNs = Math.round(point.spec.durationMs * 1e6);
+  const warmupNs = Math.round(point.spec.warmupMs * 1e6);
+  const periodNs = Math.round(point.spec.controlPeriodMs * 1e6);
+  const runs: CompareRunRecord[] = [];
+
+  const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
+    const snaps: Snapshot[] = [];
+    const resolved = await resolveFor(sc, exp.baseDir, seed);
+    let hostNotes: string[] = [];
+    let hostLoad: CompareRunRecord['hostLoad'] = null;
+    let recordingRef: Recording;
+    if (side === 'sim') {
+      const platform = new SimPlatform(resolved, { seed });
+      const r = await runControlLoop(platform, policy, { durationNs, periodNs, onWindow: (s) => snaps.push(s) });
+      recordingRef = r.recording;
+    } else {
+      let run;
+      try {
+        run = await startHardwareRun({
+          scenario: resolved,
+          seed,
+          durationNs,
+          coreIds: hostCores,
+          stressors,
+          ...(settings.rateScale !== undefined ? { rateScale: settings.rateScale } : {}),
+          ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
+          ...(settings.keySpace !== undefined ? { keySpace: settings.keySpace } : {}),
+          ...(settings.valueBytes !== undefined ? { valueBytes: settings.valueBytes } : {}),
+          ...(settings.getRatio !== undefined ? { getRatio: settings.getRatio } : {}),
+          ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
+          ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+          purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
+        });
+      } catch (err) {
+        if (err instanceof HostMappingError) {
+          const [head, ...rest] = err.field;
+          throw specError(src, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
+        }
+        throw err;
+      }
+      try {
+        hostNotes = run.mapping.notes;
+        const cpu0 = readCpuTimes();
+        const self0 = process.cpuUsage();
+        const wall0 = process.hrtime.bigint();
+        const r = await runControlLoop(run, policy, { durationNs, periodNs, onWindow: (s) => snaps.push(s) });
+        recordingRef = r.recording;
+        const cpu1 = readCpuTimes();
+        const wallNs = Number(process.hrtime.bigint() - wall0);
+        const self = process.cpuUsage(self0);
+        if (cpu0 && cpu1 && snaps.length > 1) {
+          const load = cpuLoadBetween(cpu0, cpu1, wallNs);
+          const first = snaps[0];
+          const last = snaps[snaps.length - 1];
+          const tasksNs = last.tasks.reduce((a, t) => a + t.cpuTimeNs - (first.tasks.find((x) => x.id === t.id)?.cpuTimeNs ?? 0), 0);
+          // the windows cover a little less than the wall time: scale the tasks' share to it
+          const taskCores = tasksNs / Math.max(1, last.timeNs - first.timeNs);
+          hostLoad = {
+            busyCores: load.busyCores,
+            stealCores: load.stealCores,
+            runnerCores: ((self.user + self.system) * 1e3) / wallNs,
+            taskCores,
+            otherCores: Math.max(0, load.busyCores - taskCores - ((self.user + self.system) * 1e3) / wallNs),
+          };
+        }
+      } finally {
+        const report = await run.close();
+        if (!report.complete) throw new Error(`restoring the host after ${label} failed: ${report.failures.map((f) => f.error).join('; ')}; run umbra cleanup`);
+      }
+    }
+    const figures = runFigures(snaps, warmupNs);
+    const metrics = runMetrics(recordingRef, { warmupNs, leadCapMs: point.spec.leadCapMs });
+    const rec: CompareRunRecord = {
+      side,
+      label,
+      seed,
+      figures,
+      sloViolationPct: metrics.sloViolationPct,
+      churnPerSec: metrics.churnPerSec,
+      appliedByKind: recordingRef.appliedByKind,
+      refusedByReason: recordingRef.refusedByReason,
+      hostMapping: hostNotes,
+      hostLoad,
+    };
+    runs.push(rec);
+    writeFileAtomic(join(outDir, 'runs', `${side}-${label}-s${seed}.json`), JSON.stringify({ ...rec, recording: recordingRef }) + '\n');
+    log(`  ${side} ${label} seed ${seed}: ${summary(figures)}`);
+    return figures;
+  };
+
+  // Service demand fitted on the first seed's alone runs.
+  const fits: ServiceFit[] = [];
+  const seed0 = exp.seeds[0];
+  const hostAlone0: Record<string, RunFigures> = {};
+  if (o.fitService !== false && fcIds.length) {
+    const perTask: Record<string, number> = {};
+    for (const id of fcIds) {
+      log(`fitting the service demand of ${id} on its alone runs (seed ${seed0}) ...`);
+      const host = await runOnce('host', only(scenario, [id]), seed0, noopPolicy, `alone-${id}`);
+      hostAlone0[id] = host;
+      const simPreset = await runOnce('sim', only(scenario, [id]), seed0, noopPolicy, `alone-${id}-preset`);
+      const task = scenario.tasks.find((t) => t.id === id)!;
+      const preset = task.overrides?.instrPerRequest ?? KERNELS[task.kernel]?.instrPerRequest ?? 0;
+      const perReq = (f: RunFigures) => (f.fc[id] && f.fc[id].completedRps > 0 ? f.fc[id].cpuCores / f.fc[id].completedRps : null);
+      const h = perReq(host);
+      const s = perReq(simPreset);
+      if (h !== null && s !== null && s > 0 && preset > 0) {
+        perTask[id] = Math.max(1, Math.round(preset * (h / s)));
+        fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: perTask[id], hostCpuUsPerRequest: h * 1e6, simPresetCpuUsPerRequest: s * 1e6 });
+      } else {
+        fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: null, hostCpuUsPerRequest: h === null ? null : h * 1e6, simPresetCpuUsPerRequest: s === null ? null : s * 1e6 });
+        notes.push(`service demand of ${id} not fitted: no completed requests or CPU time in an alone run`);
+      }
+    }
+    scenario = withInstrPerRequest(scenario, perTask);
+  }
+
+  const policies: PolicyRef[] = point.policies;
+  for (const seed of exp.seeds) {
+    for (const side of ['host', 'sim'] as const) {
+      for (const id of fcIds) {
+        if (side === 'host' && seed === seed0 && hostAlone0[id]) continue;
+        await runOnce(side, only(scenario, [id]), seed, noopPolicy, `alone-${id}`);
+      }
+      for (const id of beIds) await runOnce(side, only(scenario, [id]), seed, noopPolicy, `alone-${id}`);
+      for (const ref of policies) {
+        log(`${side}: ${ref.label}, seed ${seed} ...`);
+        await runOnce(side, scenario, seed, await createPolicy(ref), ref.label);
+      }
+    }
+  }
+
+  const cmp = buildComparison({
+    name: exp.name,
+    specPath: src.path,
+    version: o.version,
+    machine: chosen.machine,
+    machineSource: chosen.source,
+    machineNotes: chosen.notes,
+    seeds: exp.seeds,
+    policies: policies.map((p) => p.label),
+    fcIds,
+    beIds,
+    durationMs: point.spec.durationMs,
+    warmupMs: point.spec.warmupMs,
+    controlPeriodMs: point.spec.controlPeriodMs,
+    stressors,
+    fits,
+    notes,
+    runs,
+  });
+  return cmp;
+}
+
+function summary(f: RunFigures): string {
+  const parts: string[] = [];
+  for (const [id, s] of Object.entries(f.fc)) parts.push(`${id} p99 ${s.p99Ns === null ? '-' : (s.p99Ns / 1e3).toFixed(0)} us, ${s.completedRps.toFixed(0)} req/s, ${s.cpuCores.toFixed(3)} cores`);
+  for (const [id, s] of Object.entries(f.be)) parts.push(`${id} ${s.progressPerSec.toPrecision(3)}/s, ${s.cpuCores.toFixed(2)} cores`);
+  return parts.join('; ');
+}

@@ -1,0 +1,107 @@
+// A simulator scenario run on this host for a fixed duration, as a Platform
+// the experiments' control loop drives unchanged:
+//   - holds the host lock (one measurement at a time),
+//   - maps the scenario's tasks onto real workloads (host-scenario.ts) and
+//     starts them (startHostPlatform),
+//   - keeps a clock that starts at the loop's first now() (the loop runs from
+//     0 to durationNs, as on the simulator), and
+//   - closes itself (thaw, stop, remove every group, release the lock) at the
+//     observe() that ends the run, since the loop does not close platforms.
+// close() can also be called early (an error); it is idempotent.
+import type { ApplyResult, Action, Capabilities, Platform, Snapshot } from '../../policies/platform.js';
+import type { ResolvedScenario } from '../../sim/platform/resolve-scenario.js';
+import { startHostPlatform, type HostPlatformOptions } from '../host-setup.js';
+import type { HostPlatform } from '../host-platform.js';
+import { defaultJournalDir } from '../journal/default-dir.js';
+import type { RestoreReport } from '../journal/restore.js';
+import { readTopology } from '../probe/topology.js';
+import { NodeHostFs } from '../fs/impl/node-fs.js';
+import { hostPaths } from '../host-paths.js';
+import { acquireHostLock } from '../safety/host-lock.js';
+import { hostTasksForScenario, type HostMapping, type HostMappingOptions } from './host-scenario.js';
+
+export interface HardwareRunOptions extends Omit<HostMappingOptions, 'hostCoreIds' | 'durationNs'> {
+  scenario: ResolvedScenario;
+  seed: number;
+  durationNs: number;
+  /** Host cores the run may use (default: this process's affinity). */
+  coreIds?: number[];
+  journalDir?: string;
+  /** Passed through to startHostPlatform. */
+  host?: Partial<Omit<HostPlatformOptions, 'tasks' | 'seed' | 'coreIds' | 'journalDir'>>;
+  lockTimeoutMs?: number;
+  purpose?: string;
+}
+
+export function hostCoreIds(): number[] {
+  const p = hostPaths();
+  const topo = readTopology(new NodeHostFs(), p.sysRoot, p.procRoot);
+  return topo.allowedCpus.length ? topo.allowedCpus : [0];
+}
+
+export async function startHardwareRun(o: HardwareRunOptions): Promise<HardwareRun> {
+  const coreIds = o.coreIds ?? hostCoreIds();
+  // Mapping errors (an unsupported kernel) come before anything is started.
+  const mapping = hostTasksForScenario(o.scenario, { ...o, hostCoreIds: coreIds, durationNs: o.durationNs });
+  const journalDir = o.journalDir ?? defaultJournalDir();
+  const lock = await acquireHostLock({ dir: journalDir, timeoutMs: o.lockTimeoutMs, purpose: o.purpose });
+  try {
+    const started = await startHostPlatform({ ...o.host, tasks: mapping.tasks, seed: o.seed, coreIds, journalDir });
+    return new HardwareRun(started.platform, o.durationNs, mapping, started.runName, () => lock.release());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+export class HardwareRun implements Platform {
+  private offsetNs: number | null = null;
+  private closing: Promise<RestoreReport> | null = null;
+
+  constructor(
+    readonly host: HostPlatform,
+    readonly durationNs: number,
+    readonly mapping: HostMapping,
+    readonly runName: string,
+    private readonly onClosed: () => void,
+  ) {}
+
+  capabilities(): Capabilities {
+    return this.host.capabilities();
+  }
+
+  private offset(): number {
+    return (this.offsetNs ??= this.host.now());
+  }
+
+  now(): number {
+    const off = this.offset();
+    return this.host.now() - off;
+  }
+
+  observe(): Snapshot {
+    const off = this.offset();
+    const s = this.host.observe();
+    const snap: Snapshot = { ...s, timeNs: s.timeNs - off, echoes: s.echoes.map((e) => ({ ...e, requestedAtNs: e.requestedAtNs - off })) };
+    if (snap.timeNs >= this.durationNs) void this.close();
+    return snap;
+  }
+
+  apply(actions: Action[]): ApplyResult {
+    return this.host.apply(actions);
+  }
+
+  advance(untilNs: number): Promise<void> {
+    return this.host.advance(untilNs + this.offset());
+  }
+
+  /** Stop everything, undo every change, release the host. Resolves with the restore report. */
+  close(): Promise<RestoreReport> {
+    this.closing ??= this.host.close().finally(() => this.onClosed());
+    return this.closing;
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+}
