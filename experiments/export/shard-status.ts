@@ -5,7 +5,7 @@
 // `umbra run --shard i/N`) instead of writing results, so that only they are
 // rerun.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
 import type { PreparedExperiment } from '../spec/prepare.js';
 import { allJobs, type Job } from '../sweep/jobs.js';
@@ -149,4 +149,38 @@ export function assertSweepComplete(c: SweepCompleteness, shardCount: number | u
     `${head} from every folder (e.g. ${c.missingJobs.slice(0, 3).join(', ')})${empty}; did every shard finish? Pass --shards N to name the shards to rerun; nothing was merged`,
     c,
   );
+}
+
+/** What `umbra export slurm --out DIR` records in DIR/sweep.json for the merge. */
+export interface ExportRecord {
+  kind: 'slurm';
+  name: string;
+  shards: number;
+  jobs: number;
+  spec: string;
+}
+export const EXPORT_RECORD = 'sweep.json';
+
+/**
+ * The shard count of folders laid out by `umbra export slurm --out DIR`
+ * (DIR/shards/i, with DIR/sweep.json), so that `umbra merge DIR/shards/*`
+ * names missing shards without --shards. Null for other folders.
+ */
+export function exportedShardCount(dirs: string[]): number | null {
+  let count: number | null = null;
+  for (const d of dirs.map((x) => resolve(x))) {
+    if (!/^\d+$/.test(basename(d)) || basename(dirname(d)) !== 'shards') return null;
+    const record = join(dirname(dirname(d)), EXPORT_RECORD);
+    if (!existsSync(record)) return null;
+    let n: unknown;
+    try {
+      n = (JSON.parse(readFileSync(record, 'utf8')) as Partial<ExportRecord>).shards;
+    } catch {
+      return null;
+    }
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || Number(basename(d)) >= n) return null;
+    if (count !== null && count !== n) return null;
+    count = n;
+  }
+  return count;
 }

@@ -4,12 +4,14 @@
 //   merge.sbatch  `umbra merge --shards N DIR/shards/{0..N-1} --out DIR/merged` then `umbra report`
 //   submit.sh     submits the array, then the merge with --dependency=afterok:<array job>,
 //                 and prints both job ids; `submit.sh 1,3` reruns only shards 1 and 3
+//   sweep.json    the shard count, so `umbra merge DIR/shards/*` can name missing shards
 // Paths are absolute at export time (the cluster's nodes must see DIR and the
 // spec at the same paths: a shared file system). The merge names the shards
 // that are missing or incomplete and writes nothing until all are done.
 import { UsageError } from '../../util/errors.js';
 import { overrideArgs, type BundleOptions, type ExportBundle } from './bundle.js';
 import { jobName, sbatchSafe, shq } from './shell.js';
+import { EXPORT_RECORD, type ExportRecord } from './shard-status.js';
 
 export interface SlurmOptions extends BundleOptions {
   /** Shell text that runs umbra on the nodes, e.g. `node /opt/umbra/bin/umbra.js`. */
@@ -123,6 +125,8 @@ export function slurmBundle(o: SlurmOptions): ExportBundle {
       { name: 'sweep.sbatch', text: sweep, executable: true },
       { name: 'merge.sbatch', text: merge, executable: true },
       { name: 'submit.sh', text: submit, executable: true },
+      // lets `umbra merge DIR/shards/*` name missing shards without --shards
+      { name: EXPORT_RECORD, text: JSON.stringify({ kind: 'slurm', name: o.name, shards: n, jobs: o.jobs, spec: o.specPath } satisfies ExportRecord, null, 2) + '\n', executable: false },
     ],
     folders: ['logs', 'shards'],
     next: [`${dir}/submit.sh`, `# when the merge job has run: ${dir}/merged/report.html`],

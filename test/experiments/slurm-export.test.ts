@@ -61,8 +61,9 @@ describe('umbra export slurm --out DIR', () => {
     const j = JSON.parse(r.stdout) as { files: string[]; shards: number; jobs: number };
     expect(j.shards).toBe(SHARDS);
     expect(j.jobs).toBe(jobs);
-    expect(j.files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['merge.sbatch', 'submit.sh', 'sweep.sbatch']);
-    for (const f of j.files) {
+    expect(j.files.map((f) => f.slice(out.length + 1)).sort()).toEqual(['merge.sbatch', 'submit.sh', 'sweep.json', 'sweep.sbatch']);
+    expect(JSON.parse(read(join(out, 'sweep.json')))).toMatchObject({ kind: 'slurm', shards: SHARDS, jobs });
+    for (const f of j.files.filter((x) => !x.endsWith('.json'))) {
       expect(statSync(f).mode & 0o111, f).not.toBe(0);
       const syntax = await sh('bash', ['-n', f]);
       expect(syntax.code, `${f}: ${syntax.stderr}`).toBe(0);
@@ -115,6 +116,10 @@ describe('umbra export slurm --out DIR', () => {
     expect(m1.stderr).toContain('--array=1');
     expect(existsSync(join(out, 'merged', 'results.json'))).toBe(false);
     expect(existsSync(join(out, 'merged', 'report.html'))).toBe(false);
+    // as a user types it (DIR/shards/*: the shard that never started is not even listed): the count comes from DIR/sweep.json
+    const typed = await runCli(['merge', join(out, 'shards', '0'), join(out, 'shards', '2'), '--out', join(out, 'merged')]);
+    expect(typed.code).toBe(1);
+    expect(typed.stderr).toContain(`shard 1 missing (0 of ${owned(1, SHARDS)} jobs done)`);
     // shard 1 ran but one of its job files is lost (a task killed mid-write leaves only temporary files)
     expect((await runTask(out, 1)).code).toBe(0);
     const cells = join(out, 'shards', '1', 'cells');

@@ -13,11 +13,12 @@ export const mergeCommand: CliCommand = {
       )
       .argument('<dirs...>', 'shard output folders (with --shards, folders that do not exist count as shards that never started)')
       .option('--out <dir>', 'folder to merge into (default: the first folder)')
-      .option('--shards <n>', 'the sweep ran as N shards (i/N): name the shards that are missing or incomplete')
+      .option('--shards <n>', 'the sweep ran as N shards (i/N): name the shards that are missing or incomplete (default for DIR/shards/i folders of umbra export slurm: from DIR/sweep.json)')
       .option('--json', 'print JSON (also when the sweep is incomplete: which shards and jobs are missing)')
       .action(async (dirs: string[], opts: { out?: string; shards?: string; json?: boolean }) => {
-        const shardCount = opts.shards !== undefined ? parseIntOption('--shards', opts.shards, 1, 100_000) : undefined;
-        const { sweepCompleteness, assertSweepComplete, IncompleteSweepError } = await import('../../export/shard-status.js');
+        const { sweepCompleteness, assertSweepComplete, exportedShardCount, IncompleteSweepError } = await import('../../export/shard-status.js');
+        // folders laid out by `umbra export slurm --out DIR` (DIR/shards/i) carry their shard count in DIR/sweep.json
+        const shardCount = opts.shards !== undefined ? parseIntOption('--shards', opts.shards, 1, 100_000) : (exportedShardCount(dirs) ?? undefined);
         const { mergeSweeps } = await import('../../sweep/merge.js');
         const { umbraVersion } = await import('../main.js');
         // check before writing anything: an incomplete merge must not leave results that look complete
