@@ -229,8 +229,10 @@ cluster_up_already() {
 }
 
 do_down() { # quiet when there is nothing to stop
+  # only a folder this script made (its marker file), so a stray --dir cannot name other processes
+  [ -f "$MARK" ] || return 0
   if ! load_state; then
-    [ -f "$MARK" ] && rm -rf -- "$DIR"
+    rm -rf -- "$DIR"
     return 0
   fi
   # jobs first, while the controller can still cancel them (their steps are slurmd's children)
@@ -252,7 +254,7 @@ do_down() { # quiet when there is nothing to stop
   stop_process munged "${MUNGED_PID:-}" "${MUNGED_START:-}"
   if [ -n "${MUNGE_DIR:-}" ] && [ -f "$MUNGE_DIR/.umbra-local-slurm" ]; then rm -rf -- "$MUNGE_DIR"; fi
   if [ "${WATCHDOG_PID:-}" != $$ ]; then stop_process watchdog "${WATCHDOG_PID:-}" "${WATCHDOG_START:-}"; fi
-  if [ -f "$MARK" ]; then rm -rf -- "$DIR"; else rm -f -- "$STATE"; fi
+  rm -rf -- "$DIR"
   say "down: $DIR removed"
 }
 
