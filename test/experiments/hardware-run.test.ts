@@ -1,0 +1,114 @@
+// `platform: hardware` through the same `umbra run`: a short spec on this host
+// gives results.json in the usual format, recorded windows with measured
+// latency; specs a host cannot run are refused naming the field.
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findExecutable } from '../../runner/process/find-executable.js';
+import { ensureDistFresh } from '../runner/helpers/cli-build.js';
+import { runCli, tempDir } from './helpers.js';
+
+const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
+const cgroups = existsSync('/sys/fs/cgroup/freezer/cgroup.procs') || existsSync('/sys/fs/cgroup/cgroup.controllers');
+const redis = findExecutable('redis-server');
+const skipReason = !root ? 'needs root (it creates cgroups)' : !cgroups ? 'needs cgroups' : !redis ? 'redis-server is not installed (apt-get install redis-server)' : '';
+if (skipReason) console.warn(`hardware run test skipped: ${skipReason}`);
+
+function spec(dir: string, body: string): string {
+  const p = join(dir, 'hw.yaml');
+  writeFileSync(p, body);
+  return p;
+}
+
+const BASE = `name: hw
+platform: hardware
+machine: { cores: { count: 2 } }
+durationMs: 800
+warmupMs: 200
+seeds: [1]
+`;
+
+describe('platform: hardware', () => {
+  it.skipIf(!!skipReason)('runs through umbra run and writes the usual results', async () => {
+    ensureDistFresh();
+    const dir = tempDir('hw-run');
+    try {
+      const p = spec(
+        dir,
+        BASE +
+          `hardware: { stressors: builtin, keySpace: 2000 }
+workloads:
+  - { id: kv, class: first, kernel: kv, sloP99Ms: 5, cores: [0], load: { constant: 1500 }, peakRps: 20000 }
+  - { id: be, class: second, kernel: compute, threads: 1, cores: [1] }
+policies: [static, shadow]
+`,
+      );
+      const r = await runCli(['run', p, '--out', join(dir, 'out'), '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as { policies: { name: string; metrics: Record<string, { mean: number | null; n: number }> }[] };
+      expect(results.policies.map((x) => x.name)).toEqual(['static', 'shadow']);
+      for (const pol of results.policies) {
+        expect(pol.metrics.sloViolationPct.n).toBe(1);
+        expect(pol.metrics.sloViolationPct.mean).not.toBeNull();
+      }
+      for (const f of readdirSync(join(dir, 'out', 'cells'))) {
+        const cell = JSON.parse(readFileSync(join(dir, 'out', 'cells', f), 'utf8')) as { recording: { tasks: { id: string; requests: number[]; p99Ns: number[]; progressPerSec: number[] }[] } };
+        const kv = cell.recording.tasks.find((t) => t.id === 'kv')!;
+        expect(kv.requests.reduce((a, b) => a + b, 0)).toBeGreaterThan(1500 * 0.8 * 0.3);
+        expect(kv.p99Ns.some((x) => x > 0)).toBe(true);
+        // the built-in kernel reports its progress
+        expect(cell.recording.tasks.find((t) => t.id === 'be')!.progressPerSec.some((x) => x > 0)).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a first-class kernel with no real service, at its line in the spec', async () => {
+    ensureDistFresh();
+    const dir = tempDir('hw-bad');
+    try {
+      const p = spec(
+        dir,
+        BASE +
+          `workloads:
+  - id: srch
+    class: first
+    kernel: search
+    sloP99Ms: 10
+    cores: [0]
+    load: { constant: 100 }
+    peakRps: 1000
+policies: [static]
+`,
+      );
+      const r = await runCli(['run', p, '--out', join(dir, 'out'), '--workers', '1', '--quiet']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/hw\.yaml:\d+:\d+: field "workloads\[0\]\.kernel": first-class kernel "search" has no real service/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown hardware setting, naming it', async () => {
+    ensureDistFresh();
+    const dir = tempDir('hw-bad');
+    try {
+      const p = spec(
+        dir,
+        BASE +
+          `hardware: { stressors: fastest }
+workloads:
+  - { id: kv, class: first, kernel: kv, sloP99Ms: 5, cores: [0], load: { constant: 100 }, peakRps: 1000 }
+policies: [static]
+`,
+      );
+      const r = await runCli(['run', p, '--out', join(dir, 'out'), '--workers', '1', '--quiet']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/hw\.yaml:\d+:\d+: field "hardware\.stressors"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
