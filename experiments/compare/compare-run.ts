@@ -161,6 +161,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
           ...(settings.getRatio !== undefined ? { getRatio: settings.getRatio } : {}),
           ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
           ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+          priority: settings.priority,
           purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
         });
       } catch (err) {

@@ -12,6 +12,8 @@
 //   cores: host core ids to use             (default: this process's affinity)
 //   connections, keySpace, valueBytes, getRatio, redisBinary: load generator / service
 //   lockTimeoutMs: how long to wait for another measurement to finish
+//   priority: normal (default) | high (the run's cgroup outweighs other
+//             processes, the measuring threads run at nice -10)
 import { z } from 'zod';
 import { InputError } from '../../util/errors.js';
 import type { Platform } from '../../policies/platform.js';
@@ -34,6 +36,7 @@ export const hardwareSettingsSchema = z
     getRatio: z.number().min(0).max(1).optional(),
     redisBinary: z.string().min(1).optional(),
     lockTimeoutMs: z.number().positive().optional(),
+    priority: z.enum(['normal', 'high']).default('normal'),
   })
   .strict();
 

@@ -61,6 +61,14 @@ export interface CgroupBackend {
   open(runName: string, host: JournaledHost): void;
   /** Create one task's group under the run's group. */
   createTaskGroup(taskName: string, opts?: { memory?: boolean }): TaskCgroup;
+  /**
+   * CPU weight of the run's own group against everything else on the host, on
+   * cgroup v2's scale (1..10000, 100 = a default group; v1 cpu.shares scaled
+   * from 1024). The run's group is one scheduling entity next to every other
+   * process, so at the default weight all of a run's tasks together get about
+   * one process's share when the host is busy.
+   */
+  setRunCpuWeight?(weight: number): void;
   /** Group directories created so far (for reports and leak checks). */
   createdDirs(): string[];
 }

@@ -45,6 +45,8 @@ export interface LoadGeneratorOptions {
   recentKeys?: number;
   /** Requests in flight beyond this are dropped (and counted) instead of queued without bound. */
   maxOutstanding?: number;
+  /** Nice value of the sender thread (e.g. -10, as root, so it is not queued behind the load it measures). */
+  senderNice?: number;
 }
 
 export interface LoadWindow {
@@ -211,6 +213,7 @@ export class OpenLoopLoadGenerator {
         startNs: this.startBig.toString(),
         maxOutstanding: this.opts.maxOutstanding ?? 100_000,
         valueBytes: this.value.length,
+        nice: this.opts.senderNice,
       },
     });
     this.workerExit = new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@
 // Waiting: Atomics.wait until shortly before the next request (its wake-up
 // overshoots by ~50-100 us), then a short spin to the exact time.
 import { writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 
 const WRITE = 0;
@@ -29,6 +30,13 @@ const DROPPED = 5;
 const ERRORS = 6;
 
 const d = workerData;
+if (typeof d.nice === 'number') {
+  try {
+    setPriority(d.nice); // this thread only (Linux nice is per thread)
+  } catch {
+    // not permitted: keep the default
+  }
+}
 const ctrl = new Int32Array(d.ctrl);
 const times = new Float64Array(d.times);
 const keys = new Int32Array(d.keys);

@@ -140,6 +140,37 @@ describe('cgroup v1 backend (fake tree: the knobs this host lacks)', () => {
   });
 });
 
+describe('run CPU weight (fake trees)', () => {
+  it('v1 writes cpu.shares and v2 cpu.weight in the run\'s own group only, clamped to the kernel\'s range; restore removes them', () => {
+    makeFakeSysfs(l);
+    const mounts = new Map(Object.entries(makeFakeCgroupV1(l)));
+    const v1 = new CgroupV1Backend({ fs, mounts, sysRoot: l.sysRoot, procRoot: '/proc' });
+    const j1 = Journal.create(join(dir, 'j'), 'w1');
+    v1.open('umbra-w1', new JournaledHost(j1, fs, '/proc'));
+    v1.setRunCpuWeight(500);
+    expect(readFileSync(join(l.cgroupRoot, 'cpu', 'umbra-w1', 'cpu.shares'), 'utf8').trim()).toBe(String(Math.round((500 * 1024) / 100)));
+    v1.setRunCpuWeight(1e9);
+    expect(readFileSync(join(l.cgroupRoot, 'cpu', 'umbra-w1', 'cpu.shares'), 'utf8').trim()).toBe('262144');
+    expect(fs.writes.filter((w) => w.path.endsWith('cpu.shares')).every((w) => w.path.includes('umbra-w1'))).toBe(true);
+    expect(j1.restore({ fs, procRoot: '/proc' }).failures).toEqual([]);
+    expect(existsSync(join(l.cgroupRoot, 'cpu', 'umbra-w1'))).toBe(false);
+
+    const { backend, journal, host, mount } = openV2();
+    backend.open('umbra-w2', host);
+    backend.setRunCpuWeight(20000);
+    expect(readFileSync(join(mount, 'umbra-w2', 'cpu.weight'), 'utf8').trim()).toBe('10000');
+    expect(journal.restore({ fs, procRoot: '/proc' }).failures).toEqual([]);
+  });
+
+  it('is refused without a cpu controller', () => {
+    makeFakeSysfs(l);
+    const mounts = new Map(Object.entries(makeFakeCgroupV1(l, ['cpuset', 'cpuacct', 'freezer'])));
+    const v1 = new CgroupV1Backend({ fs, mounts, sysRoot: l.sysRoot, procRoot: '/proc' });
+    v1.open('umbra-w3', new JournaledHost(Journal.create(join(dir, 'j'), 'w3'), fs, '/proc'));
+    expect(() => v1.setRunCpuWeight(200)).toThrow(UnsupportedKnobError);
+  });
+});
+
 describe('attaching a process tree', () => {
   it('completes a child that a fork left in only some hierarchies, and the process itself', () => {
     makeFakeSysfs(l);

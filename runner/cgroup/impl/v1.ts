@@ -122,6 +122,14 @@ export class CgroupV1Backend implements CgroupBackend {
     }
   }
 
+  setRunCpuWeight(weight: number): void {
+    if (!this.knobs().cpuQuota.available) throw new UnsupportedKnobError('cpuQuota', this.knobs().cpuQuota.reason ?? 'no cpu controller');
+    const dir = this.ensureRunDir('cpu');
+    const shares = Math.min(262144, Math.max(2, Math.round((weight * 1024) / 100)));
+    // our own directory: removing it undoes this
+    this.requireHost().write(join(dir, 'cpu.shares'), String(shares));
+  }
+
   private requireHost(): JournaledHost {
     if (!this.host) throw new Error('cgroup backend used before open()');
     return this.host;

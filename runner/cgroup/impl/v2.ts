@@ -99,6 +99,12 @@ export class CgroupV2Backend implements CgroupBackend {
     for (const c of WANTED) if (need[c]) host.write(join(dir, 'cgroup.subtree_control'), `+${c}`);
   }
 
+  setRunCpuWeight(weight: number): void {
+    if (!this.host || !this.runDir) throw new Error('cgroup backend used before open()');
+    if (!this.knobs().cpuQuota.available) throw new UnsupportedKnobError('cpuQuota', this.knobs().cpuQuota.reason ?? 'no cpu controller');
+    this.host.write(join(this.runDir, 'cpu.weight'), String(Math.min(10000, Math.max(1, Math.round(weight)))));
+  }
+
   createTaskGroup(taskName: string, opts: { memory?: boolean } = {}): TaskCgroup {
     const host = this.host;
     if (!host || !this.runDir) throw new Error('cgroup backend used before open()');

@@ -213,7 +213,10 @@ export class FakeKernelFs extends NodeHostFs {
       put(join(path, 'cgroup.freeze'), '0\n');
       put(join(path, 'cgroup.events'), 'populated 0\nfrozen 0\n');
       put(join(path, 'cpu.stat'), 'usage_usec 0\nuser_usec 0\nsystem_usec 0\n');
-      if (enabled.includes('cpu')) put(join(path, 'cpu.max'), 'max 100000\n');
+      if (enabled.includes('cpu')) {
+        put(join(path, 'cpu.max'), 'max 100000\n');
+        put(join(path, 'cpu.weight'), '100\n');
+      }
       if (enabled.includes('cpuset')) put(join(path, 'cpuset.cpus'), '');
       if (enabled.includes('io')) {
         put(join(path, 'io.weight'), 'default 100\n');
@@ -234,6 +237,7 @@ export class FakeKernelFs extends NodeHostFs {
       if (c === 'cpu') {
         put(join(path, 'cpu.cfs_quota_us'), '-1\n');
         put(join(path, 'cpu.cfs_period_us'), '100000\n');
+        put(join(path, 'cpu.shares'), '1024\n');
       }
       if (c === 'cpuacct') put(join(path, 'cpuacct.usage'), '0\n');
       if (c === 'freezer') put(join(path, 'freezer.state'), 'THAWED\n');
