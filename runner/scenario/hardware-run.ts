@@ -6,7 +6,13 @@
 //   - keeps a clock that starts at the loop's first now() (the loop runs from
 //     0 to durationNs, as on the simulator), and
 //   - closes itself (thaw, stop, remove every group, release the lock) at the
-//     observe() that ends the run, since the loop does not close platforms.
+//     observe() that ends the run, since the loop does not close platforms;
+//   - and when the loop stops calling it (a policy threw, say) for
+//     idleCloseMs, so the services and stressors it started do not keep the
+//     process alive (the error still reaches the caller);
+//   - hands out snapshots whose allocations are the policy's own copies (the
+//     host shares frozen views between snapshots; on the simulator a policy
+//     may scribble on what it was given, so here too).
 // close() can also be called early (an error); it is idempotent.
 import type { ApplyResult, Action, Capabilities, Platform, Snapshot } from '../../policies/platform.js';
 import type { ResolvedScenario } from '../../sim/platform/resolve-scenario.js';
@@ -31,6 +37,8 @@ export interface HardwareRunOptions extends Omit<HostMappingOptions, 'hostCoreId
   host?: Partial<Omit<HostPlatformOptions, 'tasks' | 'seed' | 'coreIds' | 'journalDir'>>;
   lockTimeoutMs?: number;
   purpose?: string;
+  /** Close the run when observe/apply/advance have not been called for this long (default 10 s). */
+  idleCloseMs?: number;
   /**
    * 'normal' (default): leave scheduling alone. 'high': the run's cgroup gets
    * the top CPU weight against the rest of the host, and the control loop and
@@ -59,7 +67,7 @@ export async function startHardwareRun(o: HardwareRunOptions): Promise<HardwareR
   try {
     const prio = o.priority === 'high' ? HIGH_PRIORITY : {};
     const started = await startHostPlatform({ ...prio, ...o.host, tasks: mapping.tasks, seed: o.seed, coreIds, journalDir });
-    return new HardwareRun(started.platform, o.durationNs, mapping, started.runName, () => lock.release());
+    return new HardwareRun(started.platform, o.durationNs, mapping, started.runName, () => lock.release(), o.idleCloseMs ?? 10_000);
   } catch (err) {
     lock.release();
     throw err;
@@ -69,6 +77,10 @@ export async function startHardwareRun(o: HardwareRunOptions): Promise<HardwareR
 export class HardwareRun implements Platform {
   private offsetNs: number | null = null;
   private closing: Promise<RestoreReport> | null = null;
+  private lastCallMs = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
+  /** Set when the run was closed because the loop went quiet. */
+  idleClosed = false;
 
   constructor(
     readonly host: HostPlatform,
@@ -76,7 +88,21 @@ export class HardwareRun implements Platform {
     readonly mapping: HostMapping,
     readonly runName: string,
     private readonly onClosed: () => void,
-  ) {}
+    idleCloseMs = 10_000,
+  ) {
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastCallMs > idleCloseMs) {
+        this.idleClosed = true;
+        void this.close();
+      }
+    }, Math.min(1000, idleCloseMs));
+    // never what keeps the process alive
+    this.watchdog.unref();
+  }
+
+  private touch(): void {
+    this.lastCallMs = Date.now();
+  }
 
   capabilities(): Capabilities {
     return this.host.capabilities();
@@ -87,28 +113,45 @@ export class HardwareRun implements Platform {
   }
 
   now(): number {
+    this.touch();
     const off = this.offset();
     return this.host.now() - off;
   }
 
   observe(): Snapshot {
+    this.touch();
     const off = this.offset();
     const s = this.host.observe();
-    const snap: Snapshot = { ...s, timeNs: s.timeNs - off, echoes: s.echoes.map((e) => ({ ...e, requestedAtNs: e.requestedAtNs - off })) };
+    const snap: Snapshot = {
+      ...s,
+      timeNs: s.timeNs - off,
+      tasks: s.tasks.map((t) => ({
+        ...t,
+        allocation: { ...t.allocation, cores: [...t.allocation.cores], bankColours: [...t.allocation.bankColours] },
+        reserved: { ...t.reserved, cores: [...t.reserved.cores], bankColours: [...t.reserved.bankColours] },
+        ...(t.latency ? { latency: { ...t.latency } } : {}),
+      })),
+      free: { ...s.free, cores: [...s.free.cores], bankColours: [...s.free.bankColours] },
+      echoes: s.echoes.map((e) => ({ ...e, requestedAtNs: e.requestedAtNs - off, measured: { ...e.measured } })),
+    };
     if (snap.timeNs >= this.durationNs) void this.close();
     return snap;
   }
 
   apply(actions: Action[]): ApplyResult {
+    this.touch();
     return this.host.apply(actions);
   }
 
-  advance(untilNs: number): Promise<void> {
-    return this.host.advance(untilNs + this.offset());
+  async advance(untilNs: number): Promise<void> {
+    this.touch();
+    await this.host.advance(untilNs + this.offset());
+    this.touch();
   }
 
   /** Stop everything, undo every change, release the host. Resolves with the restore report. */
   close(): Promise<RestoreReport> {
+    clearInterval(this.watchdog);
     this.closing ??= this.host.close().finally(() => this.onClosed());
     return this.closing;
   }
