@@ -189,7 +189,7 @@ async function buildScenario(src: SpecSource, spec: ExperimentSpec, traces: Trac
   const scenarioRaw: Record<string, unknown> = { tasks };
   if (spec.machine !== undefined) scenarioRaw.machine = typeof spec.machine === 'string' && !isAbsolute(spec.machine) ? resolve(src.baseDir, spec.machine) : spec.machine;
   if (spec.llcMode !== undefined) scenarioRaw.llcMode = spec.llcMode;
-  if (spec.refreshUs !== undefined) scenarioRaw.refreshUs = spec.refreshUs;
+  if (spec.quantumUs !== undefined) scenarioRaw.quantumUs = spec.quantumUs;
   const res = scenarioSchema.safeParse(scenarioRaw);
   if (!res.success) {
     const issue = bestIssue(res.error);

@@ -62,7 +62,7 @@ export const specSchema = z
     /** Machine description: a file (relative to the spec) or an inline object; default: the built-in 16-core server. */
     machine: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     llcMode: z.enum(['fast', 'exact']).optional(),
-    refreshUs: z.number().positive().optional(),
+    quantumUs: z.number().min(100).max(100_000).optional(),
     durationMs: z.number().positive(),
     /** Windows ending before this are left out of every metric. */
     warmupMs: z.number().nonnegative().default(0),
