@@ -119,7 +119,6 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   const stressors = o.stressors ?? (exp.spec.hardware && 'stressors' in exp.spec.hardware ? settings.stressors : 'builtin');
   const notes: string[] = [];
   const chosen = await chooseMachine(src, point, { ...o, outDir });
-  notes.push(`simulator machine: ${chosen.source}`);
   const specResolved = await resolveFor(point.scenario, exp.baseDir, exp.seeds[0]);
   const scaled = scaleScenario({ ...point.scenario, machine: chosen.ref }, specResolved.machine.cores.count, chosen.machine.cores.count);
   notes.push(...scaled.notes);

@@ -11,6 +11,8 @@ import { DRAM_PRESETS, parseDramConfig } from '../../sim/dram/dram-config.js';
 import { copyBytesPerSec, DRAM_FIT_CHANNELS, DRAM_FIT_PRESET, fitDram, unloadedLatencyNs } from '../../runner/calibrate/dram-fit.js';
 import { machineDescriptionYaml, machineFromCalibration, parseCalibration, type CalibrationInput } from '../../runner/calibrate/machine-from-calibration.js';
 import { InputError } from '../../util/errors.js';
+import { runCli } from '../experiments/helpers.js';
+import { ensureDistFresh } from './helpers/cli-build.js';
 
 /** Measurements shaped like a 2-vCPU cloud VM's (hand-written, not this host's output). */
 function vm(over: Partial<CalibrationInput> = {}): CalibrationInput {
@@ -148,5 +150,28 @@ describe('calibration files', () => {
     expect(() => parseCalibration({ ...bad, dramLatencyNs: 100, schema: 'other' }, 'cal.json')).toThrow(/field "schema"/);
     const { cores: _c, ...noCores } = { ...bad, dramLatencyNs: 100 };
     expect(() => parseCalibration(noCores, 'cal.json')).toThrow(/field "cores"/);
+  });
+});
+
+describe('umbra calibrate --from / --machine-out', () => {
+  it('maps a calibration file to a machine description the simulator loads, and names what is wrong in a bad one', async () => {
+    ensureDistFresh();
+    const dir = mkdtempSync(join(tmpdir(), 'umbra-cal-cli-'));
+    try {
+      const cal = join(dir, 'cal.json');
+      writeFileSync(cal, JSON.stringify({ schema: 'umbra-host-calibration/1', ...vm() }, null, 2));
+      const out = join(dir, 'machine.yaml');
+      const r = await runCli(['calibrate', '--from', cal, '--machine-out', out, '--json']);
+      expect(r.code).toBe(0);
+      const printed = JSON.parse(r.stdout) as { machine: { description: { cores: { count: number } } } };
+      expect(printed.machine.description.cores.count).toBe(2);
+      expect(loadMachineDescription(out)).toEqual(machineFromCalibration(vm()).machine);
+      writeFileSync(cal, '{"schema": "umbra-host-calibration/1",\n  "cores": 2,, }');
+      const bad = await runCli(['calibrate', '--from', cal, '--machine-out', out]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/cal\.json:2:\d+: not valid JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
