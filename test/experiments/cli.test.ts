@@ -108,12 +108,14 @@ describe('umbra run', () => {
     same(out('slow-full'), out('slow-killed'));
   });
 
-  it('platform: hardware is refused at run time with a clear message (exit 1)', async () => {
-    const hw = specVariant(specs, 'small.yaml', 'hw.yaml', (t) => t.replace('name: small', 'name: small\nplatform: hardware'));
+  it('platform: hardware with a task the host has no real workload for is refused naming the field (exit 2)', async () => {
+    // search has no real service on a host (kv runs as redis-server): hardware-run.test.ts covers the runs that do map
+    const hw = specVariant(specs, 'small.yaml', 'hw.yaml', (t) => t.replace('name: small', 'name: small\nplatform: hardware').replace('kernel: kv', 'kernel: search'));
     expect((await runCli(['validate', hw])).code).toBe(0);
     const r = await runCli(['run', hw, '--out', out('hw'), '--quiet']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^umbra: platform "hardware" is not supported by umbra run yet/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^umbra: .*field ".*kernel".*search/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

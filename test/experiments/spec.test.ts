@@ -195,13 +195,13 @@ describe('trace formats in workloads', () => {
 });
 
 describe('platform: hardware', () => {
-  it('validates, and a run says plainly that it is not supported yet (no stack, not an input error)', async () => {
-    const p = specVariant(specs, 'small.yaml', 'hw.yaml', (t) => t.replace('name: small', 'name: small\nplatform: hardware'));
+  it('validates, and a task the host cannot run is an input error at its kernel field', async () => {
+    const p = specVariant(specs, 'small.yaml', 'hw.yaml', (t) => t.replace('name: small', 'name: small\nplatform: hardware').replace('kernel: kv', 'kernel: search'));
     const exp = await prepareExperiment(readSpecFile(p));
     expect(exp.spec.platform).toBe('hardware');
     const err = await runSweep(readSpecFile(p), { outDir: join(dir, 'hw-out'), workers: 1, quiet: true, version: 'test' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedError);
-    expect((err as Error).message).toMatch(/platform "hardware" is not supported by umbra run yet/);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/kernel.*"search" has no real service on a host/);
   });
 
   it('the oracle is refused on hardware (it needs the simulator\'s foresight)', async () => {
