@@ -9,7 +9,7 @@ import { prepareExperiment } from '../../experiments/spec/prepare.js';
 import { setPath, sweepPoints } from '../../experiments/spec/sweep.js';
 import { allJobs } from '../../experiments/sweep/jobs.js';
 import { runSweep } from '../../experiments/sweep/run-sweep.js';
-import { InputError, UnsupportedError } from '../../util/errors.js';
+import { InputError } from '../../util/errors.js';
 import { alibabaMachineRows } from '../traces/helpers.js';
 import { fixtureCopy, specVariant } from './helpers.js';
 
