@@ -6,12 +6,15 @@
 // - a first-class service: its peak, the highest constant request rate it
 //   serves alone on every core with at most PEAK_MAX_VIOLATION_PCT of windows
 //   over its SLO, found by bisection over short probe runs.
+// Both run on the experiment's own platform (the simulator, or this host for
+// platform: hardware), so the ratios compare like with like. On a host the
+// peak search starts a service per probe: give `peakRps` in the spec to skip it.
 import type { ScenarioSpec, TaskSpec } from '../../sim/platform/scenario.js';
-import { SimPlatform } from '../../sim/platform/sim-platform.js';
 import { InputError } from '../../util/errors.js';
 import { runControlLoop } from '../loop/control-loop.js';
 import { runMetrics } from '../metrics/run-metrics.js';
 import { resolveFor } from '../platforms/sim.js';
+import { createPlatform } from '../platforms/platform-factory.js';
 import type { PreparedExperiment, PreparedPoint } from '../spec/prepare.js';
 import { noopPolicy } from './noop-policy.js';
 
@@ -48,17 +51,22 @@ async function aloneScenario(exp: PreparedExperiment, point: PreparedPoint, task
   return { ...point.scenario, tasks: [alone] };
 }
 
-async function runAlone(exp: PreparedExperiment, scenario: ScenarioSpec, seed: number, durationMs: number, warmupMs: number, periodMs: number) {
-  const resolved = await resolveFor(scenario, exp.baseDir, seed);
-  const platform = new SimPlatform(resolved, { seed });
-  const { recording } = await runControlLoop(platform, noopPolicy, { durationNs: Math.round(durationMs * 1e6), periodNs: Math.round(periodMs * 1e6) });
-  return runMetrics(recording, { warmupNs: Math.round(warmupMs * 1e6), leadCapMs: exp.spec.leadCapMs });
+async function runAlone(exp: PreparedExperiment, point: PreparedPoint, scenario: ScenarioSpec, seed: number, durationMs: number, warmupMs: number, periodMs: number) {
+  const alonePoint: PreparedPoint = { ...point, scenario, spec: { ...point.spec, durationMs, warmupMs } };
+  const platform = await createPlatform({ experiment: exp, point: alonePoint, seed, futureHorizonNs: 0 });
+  try {
+    const { recording } = await runControlLoop(platform, noopPolicy, { durationNs: Math.round(durationMs * 1e6), periodNs: Math.round(periodMs * 1e6) });
+    return runMetrics(recording, { warmupNs: Math.round(warmupMs * 1e6), leadCapMs: exp.spec.leadCapMs });
+  } finally {
+    // a host platform owns processes and cgroups: give them back
+    await (platform as { close?: () => Promise<unknown> }).close?.();
+  }
 }
 
 export async function beAlone(exp: PreparedExperiment, point: PreparedPoint, taskId: string, seed: number): Promise<AloneResult> {
   const task = aloneTask(point, taskId);
   const scenario = await aloneScenario(exp, point, task, seed);
-  const m = await runAlone(exp, scenario, seed, point.spec.durationMs, point.spec.warmupMs, point.spec.controlPeriodMs);
+  const m = await runAlone(exp, point, scenario, seed, point.spec.durationMs, point.spec.warmupMs, point.spec.controlPeriodMs);
   return { role: 'be', task: taskId, seed, value: m.beProgress[taskId] ?? 0 };
 }
 
@@ -72,7 +80,7 @@ export async function fcPeak(exp: PreparedExperiment, point: PreparedPoint, task
   const probes: { rps: number; violationPct: number }[] = [];
   const passes = async (rps: number): Promise<boolean> => {
     const sc = { ...probe0, tasks: [{ ...probe0.tasks[0], load: { constant: rps } }] } as ScenarioSpec;
-    const m = await runAlone(exp, sc, seed, probeMs, probeMs / 4, point.spec.controlPeriodMs);
+    const m = await runAlone(exp, point, sc, seed, probeMs, probeMs / 4, point.spec.controlPeriodMs);
     const v = m.sloViolationPct ?? 0;
     probes.push({ rps, violationPct: v });
     return v <= PEAK_MAX_VIOLATION_PCT;
