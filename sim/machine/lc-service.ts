@@ -41,6 +41,8 @@ export interface LcWindowStats {
   p50Ns: number;
   p95Ns: number;
   p99Ns: number;
+  /** Mean latency of the requests that completed within bounds (rejected ones left out). */
+  meanNs: number;
   offeredRps: number;
   completedRps: number;
   queueLength: number;
@@ -193,6 +195,13 @@ export class LcService {
     const lat = this.latencies.view().sort();
     const n = lat.length;
     const pct = (q: number) => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(q * n) - 1)]);
+    let sum = 0;
+    let finite = 0;
+    for (let i = 0; i < n; i++) {
+      if (lat[i] === Infinity) break; // sorted: the rejected ones are last
+      sum += lat[i];
+      finite++;
+    }
     // count completions reached; keep the rest (compacted in place)
     let completed = 0;
     let kept = 0;
@@ -210,6 +219,7 @@ export class LcService {
       p50Ns: pct(0.5),
       p95Ns: pct(0.95),
       p99Ns: pct(0.99),
+      meanNs: finite > 0 ? sum / finite : 0,
       offeredRps: windowNs > 0 ? (this.windowArrivals * 1e9) / windowNs : 0,
       completedRps: windowNs > 0 ? (completed * 1e9) / windowNs : 0,
       queueLength: this.starts.length - this.queueHead,

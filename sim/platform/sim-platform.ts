@@ -470,6 +470,7 @@ export class SimPlatform implements Platform {
           p50Ns: s.p50Ns,
           p95Ns: s.p95Ns,
           p99Ns: s.p99Ns,
+          meanNs: s.meanNs,
           sloP99Ns: t.lc.sloP99Ns,
           offeredRps: s.offeredRps,
           completedRps: s.completedRps,
