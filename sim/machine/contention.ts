@@ -7,6 +7,8 @@
 //                     profiles; exact mode: measured on the exact cache)
 //   DRAM latency    = memory model at everyone's miss traffic
 //   CPI             = CPI_core + APKI/1000 x miss ratio x DRAM latency (cycles) / MLP_eff
+//                     (x the task's cpiFactor: busy sibling cores, when the
+//                     machine models core interference)
 //
 // MLP_eff is the kernel's memory-level parallelism scaled by its MBA level
 // (Intel MBA throttles a core's outstanding requests). IO kernels are further
@@ -75,6 +77,8 @@ export interface ContentionTask {
   extraMemBytesPerSec: number;
   /** Miss ratio measured on the exact cache (exact mode); overrides the fast model. */
   measuredMissRatio?: number;
+  /** Factor on the task's CPI from busy sibling cores (core interference); 1 when absent. */
+  cpiFactor?: number;
 }
 
 export interface ContentionAnswer {
@@ -211,7 +215,7 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
     for (let i = 0; i < n; i++) {
       lat[i] = answers[i].avgLatencyNs;
       const k = tasks[i].kernel;
-      newCpi[i] = k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i];
+      newCpi[i] = (k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]) * (tasks[i].cpiFactor ?? 1);
     }
     // IO: weighted max-min share of the device (skipped when no task does IO)
     if (anyIo) {

@@ -27,6 +27,20 @@ export const machineDescriptionSchema = z
         freqGHz: z.number().positive('frequency must be positive').max(10, 'frequency above 10 GHz is not a real core').default(3.0),
         /** Time a newly granted core takes to become useful to a task (thread wake-up, cold L1/L2, migration), unless warmed. */
         activationUs: z.number().nonnegative().default(500),
+        /**
+         * Interference between cores that share a physical resource (SMT
+         * siblings, or a VM's vCPUs placed on one host core). Off when absent.
+         * computeSlowdown: the relative CPI increase a core suffers while
+         * another member of its group is fully busy with compute-bound work
+         * (0.3: 30% more cycles per instruction; 0 = none).
+         */
+        interference: z
+          .object({
+            groups: z.array(z.array(z.number({ error: 'expected core ids as integers' }).int('core ids are integers').nonnegative('core ids are >= 0')).min(2, 'a group holds at least two cores')),
+            computeSlowdown: z.number({ error: 'expected computeSlowdown as a number' }).min(0, 'computeSlowdown must be >= 0').max(10, 'computeSlowdown above 10 (11x the CPI) is not a sibling core'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ count: 16, freqGHz: 3.0, activationUs: 500 }),
@@ -64,6 +78,18 @@ export const machineDescriptionSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    const groups = m.cores.interference?.groups ?? [];
+    const groupOf = new Map<number, number>();
+    groups.forEach((g, gi) =>
+      g.forEach((c, ci) => {
+        if (c >= m.cores.count) {
+          ctx.addIssue({ code: 'custom', path: ['cores', 'interference', 'groups', gi, ci], message: `core ${c} does not exist on a ${m.cores.count}-core machine` });
+        } else if (groupOf.has(c)) {
+          const other = groupOf.get(c)!;
+          ctx.addIssue({ code: 'custom', path: ['cores', 'interference', 'groups', gi, ci], message: other === gi ? `core ${c} is listed twice in group ${gi}` : `core ${c} is already in group ${other}: a core belongs to at most one group` });
+        } else groupOf.set(c, gi);
+      }),
+    );
     const sets = m.llc.sizeBytes / (m.llc.ways * m.llc.lineBytes);
     if (!Number.isInteger(sets)) {
       ctx.addIssue({ code: 'custom', path: ['llc', 'sizeBytes'], message: `LLC size ${m.llc.sizeBytes} B is not a whole number of sets of ${m.llc.ways} ways x ${m.llc.lineBytes} B lines` });
@@ -118,6 +144,18 @@ export function loadMachineDescription(path: string): MachineDescription {
     throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, pos ? `${path}:${pos.line}:${pos.col}` : path);
   }
   return parseMachineDescription(raw, path);
+}
+
+/**
+ * For each core, the other members of its interference group (empty when it
+ * is in none), or null when the machine models no core interference.
+ */
+export function interferenceSiblings(m: MachineDescription): number[][] | null {
+  const i = m.cores.interference;
+  if (!i || i.computeSlowdown === 0 || i.groups.length === 0) return null;
+  const out: number[][] = Array.from({ length: m.cores.count }, () => []);
+  for (const g of i.groups) for (const c of g) out[c] = g.filter((o) => o !== c);
+  return out;
 }
 
 export function llcSets(m: MachineDescription): number {

@@ -19,21 +19,33 @@ export interface CpuShares {
   cpuCores: number[];
   /** First-class: the share of each of its cores a busy worker gets (by core id). */
   workerShare: Map<number, number>[];
+  /**
+   * Busy fraction of each core: its runnable load (second-class threads at
+   * their quota, echo threads, busy first-class workers), capped at 1. Read by
+   * the core-interference model (cores.interference).
+   */
+  coreBusy: Float64Array;
 }
 
 /** `extraLoad`: other runnable threads per core (e.g. echo bursts). */
 export function shareCores(coreCount: number, tasks: CpuTaskInput[], extraLoad?: Float64Array): CpuShares {
   const beLoad = extraLoad ? Float64Array.from(extraLoad) : new Float64Array(coreCount); // runnable second-class threads per core
   const lcLoad = new Float64Array(coreCount); // busy first-class workers per core
+  const coreBusy = extraLoad ? Float64Array.from(extraLoad) : new Float64Array(coreCount);
   tasks.forEach((t) => {
     if (t.paused || t.cores.length === 0) return;
     if (t.firstClass) {
       for (const c of t.cores) lcLoad[c] += t.workerBusy;
     } else {
       const perCore = t.runnableThreads / t.cores.length;
-      for (const c of t.cores) beLoad[c] += perCore;
+      const quota = Math.min(1, t.quotaPct / 100);
+      for (const c of t.cores) {
+        beLoad[c] += perCore;
+        coreBusy[c] += perCore * quota;
+      }
     }
   });
+  for (let c = 0; c < coreCount; c++) coreBusy[c] = Math.min(1, coreBusy[c] + lcLoad[c]);
   const cpuCores: number[] = [];
   const workerShare: Map<number, number>[] = [];
   tasks.forEach((t) => {
@@ -61,5 +73,5 @@ export function shareCores(coreCount: number, tasks: CpuTaskInput[], extraLoad?:
     cpuCores.push(cpu);
     workerShare.push(shares);
   });
-  return { cpuCores, workerShare };
+  return { cpuCores, workerShare, coreBusy };
 }

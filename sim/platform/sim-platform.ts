@@ -13,7 +13,7 @@ import { profileFor } from '../llc/profile-cache.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
 import { analyticDram, solveContention, type ContentionAnswer, type ContentionWarmStart, type DramSolver } from '../machine/contention.js';
 import { LcService } from '../machine/lc-service.js';
-import { llcSets } from '../machine/machine-description.js';
+import { interferenceSiblings, llcSets } from '../machine/machine-description.js';
 import { makePattern, workingSetBytes, type Kernel } from '../workloads/kernel.js';
 import type { AccessPattern } from '../workloads/access-pattern.js';
 import { bankColourCount } from '../dram/page-colouring.js';
@@ -102,6 +102,8 @@ export class SimPlatform implements Platform {
   private readonly exactBuf = new Int32Array(256);
   private warm: ContentionWarmStart | undefined;
   private lastSolveNs = 0;
+  /** Core interference: each core's group siblings, or null when the machine models none. */
+  private readonly siblings: number[][] | null;
   /** Number of contention solves and the wall time they took (for the benchmark). */
   solves = 0;
   solveWallMs = 0;
@@ -117,6 +119,7 @@ export class SimPlatform implements Platform {
     this.lineBytes = m.llc.lineBytes;
     this.dram = opts.dram ?? analyticDram(m.dram);
     this.echoRng = rngFor(opts.seed, 'echo');
+    this.siblings = interferenceSiblings(m);
     if (opts.eventLog) this.q.log = [];
     this.alloc = new AllocationState(
       {
@@ -242,7 +245,7 @@ export class SimPlatform implements Platform {
       if (moved < 0.02) continue;
       const perBusy = t.busyUsed > 0.01 ? (t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec) / t.busyUsed : 0;
       if (moved * perBusy > 0.03 * totalTraffic) this.dirty = true;
-      else if (moved > 0.1 && this.sharesCoresWithOthers(t)) this.dirty = true;
+      else if (moved > 0.1 && (this.sharesCoresWithOthers(t) || this.hasBusySiblings(t))) this.dirty = true;
     }
     for (const t of this.tasks) if (!t.lc && t.spec.load.valueAt(now) !== t.activityUsed) this.dirty = true;
     if (!this.dirty && now - this.lastSolveNs >= OCCUPANCY_RESOLVE_NS) {
@@ -265,6 +268,32 @@ export class SimPlatform implements Platform {
   private sharesCoresWithOthers(t: SimTask): boolean {
     const mine = this.alloc.alloc[t.index].cores;
     return this.tasks.some((o) => o !== t && this.alloc.alloc[o.index].cores.some((c) => mine.includes(c)));
+  }
+
+  /** Core interference: whether another task runs on a sibling of one of t's cores. */
+  private hasBusySiblings(t: SimTask): boolean {
+    if (!this.siblings) return false;
+    const sib = new Set(this.alloc.alloc[t.index].cores.flatMap((c) => this.siblings![c]));
+    return sib.size > 0 && this.tasks.some((o) => o !== t && this.alloc.alloc[o.index].cores.some((c) => sib.has(c)));
+  }
+
+  /**
+   * Core interference: 1 + computeSlowdown x the mean, over the task's cores,
+   * of the mean busy fraction of each core's group siblings (0 for a core in
+   * no group).
+   */
+  private cpiFactor(cores: readonly number[], coreBusy: Float64Array): number {
+    const sib = this.siblings!;
+    if (cores.length === 0) return 1;
+    let sum = 0;
+    for (const c of cores) {
+      const others = sib[c];
+      if (others.length === 0) continue;
+      let busy = 0;
+      for (const o of others) busy += coreBusy[o];
+      sum += busy / others.length;
+    }
+    return 1 + this.scenario.machine.cores.interference!.computeSlowdown * (sum / cores.length);
   }
 
   private workerBusy(t: SimTask, now: number): number {
@@ -397,6 +426,7 @@ export class SimPlatform implements Platform {
           occupancyWays: t.occupancyWays,
           extraMemBytesPerSec: t.warmBytesPerSec,
           measuredMissRatio: this.llcExact ? t.measuredMiss : undefined,
+          ...(this.siblings ? { cpiFactor: this.cpiFactor(a.cores, shares.coreBusy) } : {}),
         };
       }),
       this.dram,
