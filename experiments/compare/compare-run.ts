@@ -2,7 +2,7 @@
 // host, with the same policies and seeds, side by side.
 //
 //  1. The machine: --machine FILE, else the spec's machine, else measured now
-//     (calibrateHost, quick) and mapped (machineFromCalibration); written to
+//     (calibrateHostAll, quick) and mapped (machineFromCalibration); written to
 //     OUT/machine.yaml. The spec's scenario is restated for that machine's
 //     core count when it differs (scale-scenario.ts).
 //  2. Per seed, on each platform: every first-class service alone on its
@@ -27,7 +27,7 @@ import { loadMachineDescription, parseMachineDescription, type MachineDescriptio
 import type { ScenarioSpec, TaskSpec } from '../../sim/platform/scenario.js';
 import { SimPlatform } from '../../sim/platform/sim-platform.js';
 import { KERNELS } from '../../sim/workloads/kernels/index.js';
-import { calibrateHost } from '../../runner/calibrate/calibrate-host.js';
+import { calibrateHostAll } from '../../runner/calibrate/calibrate-host.js';
 import { machineDescriptionYaml, machineFromCalibration } from '../../runner/calibrate/machine-from-calibration.js';
 import { startHardwareRun, hostCoreIds } from '../../runner/scenario/hardware-run.js';
 import { HostMappingError } from '../../runner/scenario/host-scenario.js';
@@ -85,7 +85,7 @@ async function chooseMachine(src: SpecSource, point: PreparedPoint, o: CompareOp
     return { ref: specMachine, machine: parseMachineDescription(specMachine, `${src.name}: machine`), source: "the spec's inline machine", notes: [] };
   }
   o.log?.('calibrating this host (quick) for the simulator\'s machine description ...');
-  const cal = calibrateHost({ quick: true });
+  const cal = await calibrateHostAll({ quick: true });
   const mapping = machineFromCalibration(cal);
   const path = join(o.outDir, 'machine.yaml');
   writeFileAtomic(join(o.outDir, 'calibration.json'), JSON.stringify(cal, null, 2) + '\n');

@@ -11,6 +11,8 @@ import { hostPaths, type HostPaths } from '../host-paths.js';
 import { lastLevelCache, readTopology, type CacheInfo } from '../probe/topology.js';
 import { findCacheLevels, type CacheLevelEstimate, type CurvePoint } from './cache-levels.js';
 import { computeOpsPerSec, pointerChaseNs, streamBytesPerSec, type KernelImpl } from './kernels.js';
+import { measureCoreInterference, type CoreInterferenceMeasurement } from './core-interference.js';
+import { measureStreamStressor, type StressorBandwidth } from './stressor-bandwidth.js';
 
 export interface HostCalibration {
   schema: 'umbra-host-calibration/1';
@@ -29,6 +31,12 @@ export interface HostCalibration {
   cpuinfoMHz?: number;
   /** MemTotal from /proc/meminfo, when readable. */
   memTotalBytes?: number;
+  /** Host core ids measured (the cores this process may use), in the order the machine description numbers them. */
+  coreIds?: number[];
+  /** Compute kernel alone and in pairs of cores (core-interference.ts), or why it was not measured. */
+  coreInterference?: CoreInterferenceMeasurement | { unavailable: string };
+  /** The built-in streaming stressor alone on one core (stressor-bandwidth.ts), or why it was not measured. */
+  streamStressor?: StressorBandwidth | { unavailable: string };
   seed: number | string;
 }
 
@@ -86,9 +94,11 @@ export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
   const mhz = /^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo);
   const meminfo = tryReadText(fs, join(paths.procRoot, 'meminfo')) ?? '';
   const memKb = /^MemTotal:\s*(\d+)\s*kB/m.exec(meminfo);
+  const coreIds = topo.allowedCpus.length ? [...topo.allowedCpus].sort((a, b) => a - b) : Array.from({ length: availableParallelism() }, (_, i) => i);
   return {
     schema: 'umbra-host-calibration/1',
-    cores: topo.allowedCpus.length || availableParallelism(),
+    cores: coreIds.length,
+    coreIds,
     cacheLevels: levels,
     dramLatencyNs,
     streamBandwidthBytesPerSec: stream,
@@ -100,4 +110,31 @@ export function calibrateHost(o: CalibrateOptions = {}): HostCalibration {
     ...(memKb ? { memTotalBytes: Number(memKb[1]) * 1024 } : {}),
     seed,
   };
+}
+
+/** Working set of the stream stressor measurement: the simulated stream kernel's 256 MiB, as compare's host runs use. */
+export const STREAM_STRESSOR_BYTES = 256 * 1024 * 1024;
+
+/**
+ * calibrateHost plus the measurements that need threads or processes of
+ * their own: core interference (the compute kernel alone and in pairs of
+ * cores) and the built-in stream stressor's bandwidth alone on one core.
+ */
+export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCalibration> {
+  const cal = calibrateHost(o);
+  const cores = cal.coreIds ?? Array.from({ length: cal.cores }, (_, i) => i);
+  if (cores.length < 2) cal.coreInterference = { unavailable: 'one core: no pairs to measure' };
+  else {
+    try {
+      cal.coreInterference = await measureCoreInterference({ cores, quick: o.quick });
+    } catch (err) {
+      cal.coreInterference = { unavailable: (err as Error).message };
+    }
+  }
+  try {
+    cal.streamStressor = await measureStreamStressor({ core: cores[0], workingSetBytes: STREAM_STRESSOR_BYTES, seconds: o.quick ? 0.8 : 1.5 });
+  } catch (err) {
+    cal.streamStressor = { unavailable: (err as Error).message };
+  }
+  return cal;
 }

@@ -17,6 +17,10 @@
 //   dram               fitDram(): channels for the streaming bandwidth, extra
 //                      tCL cycles for the pointer-chase DRAM latency
 //   memory.capacityBytes  MemTotal
+//   cores.interference groups of cores whose compute kernels slowed each other
+//                      by more than GROUP_THRESHOLD when run together, and
+//                      their mean slowdown (core-interference.ts); left out
+//                      (off) when no pair did, or when pairs were not measured
 // Everything else (core activation time, MBA steps, IO device) is not
 // measured and keeps the simulator's default; the notes say so.
 import { z } from 'zod';
@@ -45,12 +49,29 @@ export const hostCalibrationSchema = z
     cpuinfoMHz: positive.optional(),
     memTotalBytes: positive.optional(),
     curve: z.array(z.object({ workingSetBytes: positive, latencyNs: positive }).passthrough()).optional(),
+    coreIds: z.array(z.number().int().nonnegative()).optional(),
+    coreInterference: z
+      .union([
+        z.object({ unavailable: z.string() }).passthrough(),
+        z
+          .object({
+            groups: z.array(z.array(z.number().int().nonnegative())),
+            computeSlowdown: z.number().min(0),
+            pairs: z.array(z.object({ cores: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]), slowdown: z.number() }).passthrough()),
+            thresholdSlowdown: z.number().min(0),
+            disturbed: z.boolean().optional(),
+            backgroundCores: z.number().min(0).optional(),
+          })
+          .passthrough(),
+      ])
+      .optional(),
+    streamStressor: z.union([z.object({ unavailable: z.string() }).passthrough(), z.object({ bytesPerSec: positive, core: z.number().int().nonnegative() }).passthrough()]).optional(),
   })
   .passthrough();
 
 export type CalibrationInput = Pick<
   HostCalibration,
-  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes'
+  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes' | 'coreIds' | 'coreInterference' | 'streamStressor'
 > & { curve?: HostCalibration['curve'] };
 
 /** Validate parsed calibration JSON; `where` names the file. */
@@ -116,6 +137,7 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
   }
   freqGHz = Math.min(10, Math.max(0.1, round(freqGHz, 4)));
   notes.push(`cores.count ${cal.cores}: the cores this process may use`);
+  const interference = coreInterferenceSection(cal, notes);
 
   // last-level cache
   const data = cal.sysfsCaches.filter((c) => c.type !== 'Instruction' && c.sizeBytes > 0);
@@ -177,7 +199,7 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
 
   const description: Record<string, unknown> = {
     name: opts.name ?? `calibrated-${cal.cores}c`,
-    cores: { count: cal.cores, freqGHz },
+    cores: { count: cal.cores, freqGHz, ...(interference ? { interference } : {}) },
     llc: { sizeBytes, ways, lineBytes, ...(hitLatencyCycles ? { hitLatencyCycles } : {}), minWaysPerMask: 1 },
     dram: dram.section,
   };
@@ -185,9 +207,54 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
     description.memory = { capacityBytes: cal.memTotalBytes };
     notes.push(`memory.capacityBytes ${cal.memTotalBytes} from MemTotal`);
   }
+  const ss = cal.streamStressor;
+  if (ss && 'bytesPerSec' in ss) {
+    notes.push(
+      `the built-in stream stressor (what umbra compare runs for a second-class stream job) moved ${round(ss.bytesPerSec / 1e9, 2)} GB/s alone on core ${ss.core} ` +
+        `(the native copy above: ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s); not a machine field: compare fits the simulated kernel's memory intensity to its own alone runs`,
+    );
+  } else if (ss) notes.push(`the built-in stream stressor was not measured: ${ss.unavailable}`);
   notes.push('not measured, simulator defaults kept: cores.activationUs, memory MBA steps, io bandwidth and weights');
   const machine = parseMachineDescription(description, 'calibrated machine description');
   return { description, machine, dram, notes };
+}
+
+/** cores.interference from the pair measurement (host core ids -> machine core indices), noting why when left out. */
+function coreInterferenceSection(cal: CalibrationInput, notes: string[]): { groups: number[][]; computeSlowdown: number } | undefined {
+  const ci = cal.coreInterference;
+  if (!ci) {
+    notes.push('cores.interference: pairs of cores not measured (an older calibration file); left off');
+    return undefined;
+  }
+  if ('unavailable' in ci) {
+    notes.push(`cores.interference: not measured (${ci.unavailable}); left off`);
+    return undefined;
+  }
+  const ids = cal.coreIds ?? Array.from({ length: cal.cores }, (_, i) => i);
+  const index = new Map(ids.map((c, i) => [c, i]));
+  const worst = [...ci.pairs].sort((a, b) => b.slowdown - a.slowdown)[0];
+  const worstText = worst ? `; the largest pair slowdown ${pct(worst.slowdown)} on host cores ${worst.cores.join(',')}` : '';
+  if (ci.disturbed) {
+    notes.push(
+      `cores.interference left off: other processes kept the host busy during the pair measurement (at least ${round(ci.backgroundCores ?? 0, 2)} cores in every try), so a pair's slowdown cannot be told from theirs${worstText}; calibrate again on a quiet host`,
+    );
+    return undefined;
+  }
+  const groups = ci.groups.map((g) => g.map((c) => index.get(c)).filter((c): c is number => c !== undefined)).filter((g) => g.length >= 2);
+  if (groups.length === 0 || !(ci.computeSlowdown > 0)) {
+    notes.push(`cores.interference left off: no pair of cores slowed the compute kernel by more than ${pct(ci.thresholdSlowdown)} when both ran it (${ci.pairs.length} pair(s)${worstText}), so the cores do not share an execution engine`);
+    return undefined;
+  }
+  const computeSlowdown = round(ci.computeSlowdown, 3);
+  notes.push(
+    `cores.interference groups ${JSON.stringify(groups)} (host cores ${JSON.stringify(ci.groups)}), computeSlowdown ${computeSlowdown}: the compute kernel lost that much (mean over the grouped pairs, CPI +${pct(ci.computeSlowdown)}) when a group member ran it too; pairs above ${pct(ci.thresholdSlowdown)} are grouped${worstText}. ` +
+      'The kernel (independent multiply-adds) contends for the multiplier as well as issue slots: code with a mix of instructions may lose less to a sibling',
+  );
+  return { groups, computeSlowdown };
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
 }
 
 function nearestLevel(levels: { sizeBytes: number; latencyNs: number }[], sizeBytes: number) {
@@ -220,6 +287,10 @@ export function machineDescriptionYaml(m: MachineMapping, cal: CalibrationInput)
     '# Machine description from `umbra calibrate` (loads with loadMachineDescription).',
     `# measured: ${cal.cores} cores; DRAM latency ${round(cal.dramLatencyNs, 1)} ns; copy bandwidth ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s; compute ${round(cal.computeOpsPerSecPerCore / 1e9, 3)} G ops/s per core` +
       (cal.cpuinfoMHz !== undefined ? `; cpu MHz ${cal.cpuinfoMHz}` : ''),
+    ...(cal.coreInterference && 'pairs' in cal.coreInterference
+      ? [`# core pairs (compute kernel together / alone, CPI increase): ${cal.coreInterference.pairs.map((p) => `${p.cores.join('+')} ${pct(p.slowdown)}`).join(', ') || 'none'}`]
+      : []),
+    ...(cal.streamStressor && 'bytesPerSec' in cal.streamStressor ? [`# built-in stream stressor alone on core ${cal.streamStressor.core}: ${round(cal.streamStressor.bytesPerSec / 1e9, 2)} GB/s`] : []),
     `# cache levels (latency curve): ${cal.cacheLevels.map((l) => `${mib(l.sizeBytes)} ${round(l.latencyNs, 1)} ns`).join(', ') || 'none found'}`,
     '# mapping:',
     ...m.notes.map((n) => `#  - ${n}`),

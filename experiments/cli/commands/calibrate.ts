@@ -22,7 +22,7 @@ export const calibrateCommand: CliCommand = {
     program
       .command('calibrate')
       .description(
-        'measure this host (pointer-chase latency per working-set size -> cache levels and DRAM latency; streaming bandwidth; per-core compute rate), write the measurements as JSON and, with --machine-out, a machine description the simulator loads',
+        'measure this host (pointer-chase latency per working-set size -> cache levels and DRAM latency; streaming bandwidth; per-core compute rate; the compute kernel on pairs of cores at once -> which cores slow each other; the built-in stream stressor alone), write the measurements as JSON and, with --machine-out, a machine description the simulator loads',
       )
       .option('--out <file>', 'write the calibration JSON here (atomically)')
       .option('--machine-out <file>', 'write a machine description (YAML, or JSON if the name ends in .json) mapped from the measurements')
@@ -38,17 +38,17 @@ export const calibrateCommand: CliCommand = {
         const seed = parseIntOption('--seed', opts.seed, 0);
         if (opts.llc !== 'sysfs' && opts.llc !== 'measured') throw new UsageError(`--llc expects sysfs or measured, got "${opts.llc}"`);
         const maxBytes = opts.maxBytes === undefined ? undefined : parseIntOption('--max-bytes', opts.maxBytes, 8192, 4 * 1024 ** 3);
-        const { calibrateHost } = await import('../../../runner/calibrate/calibrate-host.js');
+        const { calibrateHostAll } = await import('../../../runner/calibrate/calibrate-host.js');
         const { parseCalibration, machineFromCalibration, machineDescriptionYaml } = await import('../../../runner/calibrate/machine-from-calibration.js');
         const { writeFileAtomic } = await import('../../../util/atomic-write.js');
         const { readJsonFile } = await import('../../compare/read-json.js');
-        let cal: ReturnType<typeof calibrateHost>;
+        let cal: Awaited<ReturnType<typeof calibrateHostAll>>;
         if (opts.from) {
           const raw = readJsonFile(opts.from);
           parseCalibration(raw, opts.from);
-          cal = raw as ReturnType<typeof calibrateHost>;
+          cal = raw as Awaited<ReturnType<typeof calibrateHostAll>>;
         } else {
-          cal = calibrateHost({ seed, maxBytes, js: opts.js, quick: opts.quick });
+          cal = await calibrateHostAll({ seed, maxBytes, js: opts.js, quick: opts.quick });
         }
         if (opts.out) writeFileAtomic(opts.out, JSON.stringify(cal, null, 2) + '\n');
         const mapping = opts.machineOut ? machineFromCalibration(parseCalibration(cal, opts.from ?? 'calibration'), { name: opts.name, llcSize: opts.llc }) : null;
@@ -87,6 +87,16 @@ export const calibrateCommand: CliCommand = {
           ),
         );
         console.log(`stream bandwidth: ${(cal.streamBandwidthBytesPerSec / 1e9).toFixed(2)} GB/s; compute: ${(cal.computeOpsPerSecPerCore / 1e9).toFixed(2)} Gops/s per core`);
+        const ci = cal.coreInterference;
+        if (ci && 'pairs' in ci) {
+          console.log(
+            `core pairs (compute kernel on both at once, CPI increase): ${ci.pairs.map((p) => `${p.cores.join('+')} ${(100 * p.slowdown).toFixed(1)}%`).join(', ')}; ` +
+              (ci.groups.length ? `groups ${JSON.stringify(ci.groups)}, computeSlowdown ${ci.computeSlowdown.toFixed(3)}` : `no pair above ${(100 * ci.thresholdSlowdown).toFixed(0)}%: cores independent`),
+          );
+        } else if (ci) console.log(`core pairs: not measured (${ci.unavailable})`);
+        const ss = cal.streamStressor;
+        if (ss && 'bytesPerSec' in ss) console.log(`built-in stream stressor alone on core ${ss.core}: ${(ss.bytesPerSec / 1e9).toFixed(2)} GB/s${ss.pinned ? '' : ' (not pinned)'}`);
+        else if (ss) console.log(`built-in stream stressor: not measured (${ss.unavailable})`);
         console.log(`sysfs caches: ${cal.sysfsCaches.map((c) => `L${c.level} ${c.type} ${kib(c.sizeBytes)}`).join(', ')}`);
         if (opts.out) console.log(`wrote ${opts.out}`);
         if (mapping) {
