@@ -12,6 +12,8 @@
 //   per second-class job and run
 //     progressPerSec  mean over the windows (platform units: instructions/s
 //                     on the simulator, kernel work units/s on the host)
+//     memBandwidthBytesPerSec  mean over the windows that report it (the
+//                     simulator always; a host with resctrl MBM), else absent
 //
 //   per (policy, seed, service): slowdown = co-located / alone (p99 and mean),
 //   second-class throughput = co-located progress / alone progress (mean over
@@ -33,13 +35,23 @@ export interface ServiceFigures {
 
 export interface RunFigures {
   fc: Record<string, ServiceFigures>;
-  be: Record<string, { progressPerSec: number; cpuCores: number }>;
+  be: Record<string, { progressPerSec: number; cpuCores: number; memBandwidthBytesPerSec?: number }>;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-/** Figures of one run from its snapshots; windows ending at or before warmupNs are left out. */
-export function runFigures(snaps: readonly Snapshot[], warmupNs: number): RunFigures {
+/** A constant added to a service's latencies (the host's measurement path, on simulated runs): window p99 and mean. */
+export interface LatencyOffset {
+  p99Ns: number;
+  meanNs: number | null;
+}
+
+/**
+ * Figures of one run from its snapshots; windows ending at or before warmupNs
+ * are left out. `offsets` (per service) are added to every window's p99 (so
+ * to the SLO test too) and mean; p50 is left as measured.
+ */
+export function runFigures(snaps: readonly Snapshot[], warmupNs: number, offsets: Record<string, LatencyOffset> = {}): RunFigures {
   const ws = snaps.filter((s) => s.windowNs > 0 && s.timeNs > warmupNs);
   const fc: RunFigures['fc'] = {};
   const be: RunFigures['be'] = {};
@@ -47,7 +59,10 @@ export function runFigures(snaps: readonly Snapshot[], warmupNs: number): RunFig
   for (const { id, cls } of ids) {
     const samples = ws.map((s) => s.tasks.find((t) => t.id === id)!).filter(Boolean);
     if (cls === 'first') {
-      const lat = samples.filter((t) => t.latency).map((t) => t.latency!);
+      const off = offsets[id];
+      const lat = samples
+        .filter((t) => t.latency)
+        .map((t) => (off ? { ...t.latency!, p99Ns: t.latency!.p99Ns + off.p99Ns, ...(t.latency!.meanNs !== undefined && off.meanNs !== null ? { meanNs: t.latency!.meanNs + off.meanNs } : {}) } : t.latency!));
       const done = lat.filter((l) => l.requests > 0);
       let counted = 0;
       let violated = 0;
@@ -70,6 +85,8 @@ export function runFigures(snaps: readonly Snapshot[], warmupNs: number): RunFig
       };
     } else {
       be[id] = { progressPerSec: mean(samples.map((t) => t.progressPerSec ?? 0)), cpuCores: mean(samples.map((t) => t.cpuCores)) };
+      const bw = samples.map((t) => t.memBandwidthBytesPerSec).filter((x): x is number => x !== undefined);
+      if (bw.length) be[id].memBandwidthBytesPerSec = mean(bw);
     }
   }
   return { fc, be };

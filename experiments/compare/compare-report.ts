@@ -2,6 +2,7 @@
 // per policy and first-class service, the host's and the simulator's figures
 // (means over seeds, and per seed in the JSON) and the simulator's error.
 import type { MachineDescription } from '../../sim/machine/machine-description.js';
+import type { MemoryFit } from './fit-memory-intensity.js';
 import { meanFigures, sideFigures, simErrors, SIDE_FIGURES, type RunFigures, type SideFigures } from './compare-figures.js';
 
 /** The issue's target: simulated slowdown within this many percent of the measured one. */
@@ -15,12 +16,24 @@ export interface ServiceFit {
   simPresetCpuUsPerRequest: number | null;
 }
 
+/** The host's measurement path per service: host alone minus simulated alone (first seed), added to simulated latencies. */
+export interface PathFit {
+  task: string;
+  p99Ns: number;
+  meanNs: number | null;
+  hostAloneP99Ns: number;
+  simAloneP99Ns: number;
+}
+
 export interface CompareRunRecord {
   side: 'host' | 'sim';
   /** Policy label, or alone-<task>. */
   label: string;
   seed: number;
+  /** The figures compared (simulated runs: with the measurement path added, when fitted). */
   figures: RunFigures;
+  /** Simulated runs with the measurement path added: the figures without it. */
+  figuresWithoutPath?: RunFigures;
   sloViolationPct: number | null;
   churnPerSec: number;
   appliedByKind: Record<string, number>;
@@ -45,7 +58,10 @@ export interface ComparisonRow {
   error: Errors;
   /** |error of slowdownP99| <= SLOWDOWN_TARGET_PCT; null when either slowdown is missing. */
   slowdownWithinTarget: boolean | null;
-  perSeed: { seed: number; host: SideFigures; sim: SideFigures; error: Errors }[];
+  /** The simulated p99 slowdown without the measurement path (mean over seeds), and its error; null when no path was added. */
+  simSlowdownP99WithoutPath: number | null;
+  errorSlowdownP99WithoutPath: number | null;
+  perSeed: { seed: number; host: SideFigures; sim: SideFigures; error: Errors; simSlowdownP99WithoutPath: number | null }[];
 }
 
 export interface Comparison {
@@ -63,12 +79,18 @@ export interface Comparison {
   controlPeriodMs: number;
   stressors: string;
   fits: ServiceFit[];
+  /** Second-class kernels' memory intensity fitted to the host's alone bandwidth (empty with --no-fit-memory). */
+  memoryFits: MemoryFit[];
+  /** The measurement path added to simulated latencies (empty with --no-fit-path). */
+  paths: PathFit[];
   notes: string[];
   rows: ComparisonRow[];
   runs: CompareRunRecord[];
 }
 
-export interface ComparisonInput extends Omit<Comparison, 'schema' | 'umbra' | 'spec' | 'machine' | 'rows'> {
+export interface ComparisonInput extends Omit<Comparison, 'schema' | 'umbra' | 'spec' | 'machine' | 'rows' | 'memoryFits' | 'paths'> {
+  memoryFits?: MemoryFit[];
+  paths?: PathFit[];
   specPath: string;
   version: string;
   machine: MachineDescription;
@@ -76,8 +98,9 @@ export interface ComparisonInput extends Omit<Comparison, 'schema' | 'umbra' | '
   beIds: string[];
 }
 
-function find(runs: CompareRunRecord[], side: 'host' | 'sim', label: string, seed: number): RunFigures | undefined {
-  return runs.find((r) => r.side === side && r.label === label && r.seed === seed)?.figures;
+function find(runs: CompareRunRecord[], side: 'host' | 'sim', label: string, seed: number, withoutPath = false): RunFigures | undefined {
+  const r = runs.find((x) => x.side === side && x.label === label && x.seed === seed);
+  return withoutPath ? (r?.figuresWithoutPath ?? r?.figures) : r?.figures;
 }
 
 export function buildComparison(i: ComparisonInput): Comparison {
@@ -98,11 +121,17 @@ export function buildComparison(i: ComparisonInput): Comparison {
           return sideFigures(task, alone, coloc, beAlone);
         });
         if (!sides[0] || !sides[1]) continue;
-        perSeed.push({ seed, host: sides[0], sim: sides[1], error: simErrors(sides[0], sides[1]) });
+        const rawAlone = find(i.runs, 'sim', `alone-${task}`, seed, true);
+        const rawColoc = find(i.runs, 'sim', policy, seed, true);
+        const pathAdded = i.runs.some((r) => r.side === 'sim' && r.seed === seed && (r.label === policy || r.label === `alone-${task}`) && r.figuresWithoutPath);
+        const raw = pathAdded && rawAlone && rawColoc ? sideFigures(task, rawAlone, rawColoc, {}).slowdownP99 : null;
+        perSeed.push({ seed, host: sides[0], sim: sides[1], error: simErrors(sides[0], sides[1]), simSlowdownP99WithoutPath: raw });
       }
       const host = meanFigures(perSeed.map((p) => p.host));
       const sim = meanFigures(perSeed.map((p) => p.sim));
       const error = simErrors(host, sim);
+      const raws = perSeed.map((p) => p.simSlowdownP99WithoutPath).filter((v): v is number => v !== null);
+      const rawMean = raws.length ? raws.reduce((a, b) => a + b, 0) / raws.length : null;
       rows.push({
         policy,
         task,
@@ -110,6 +139,8 @@ export function buildComparison(i: ComparisonInput): Comparison {
         sim,
         error,
         slowdownWithinTarget: error.slowdownP99 === null ? null : Math.abs(error.slowdownP99) * 100 <= SLOWDOWN_TARGET_PCT,
+        simSlowdownP99WithoutPath: rawMean,
+        errorSlowdownP99WithoutPath: rawMean !== null && host.slowdownP99 ? (rawMean - host.slowdownP99) / host.slowdownP99 : null,
         perSeed,
       });
     }
@@ -130,6 +161,8 @@ export function buildComparison(i: ComparisonInput): Comparison {
     controlPeriodMs: i.controlPeriodMs,
     stressors: i.stressors,
     fits: i.fits,
+    memoryFits: i.memoryFits ?? [],
+    paths: i.paths ?? [],
     notes: i.notes,
     rows,
     runs: i.runs,
@@ -157,24 +190,30 @@ export function comparisonMarkdown(c: Comparison): string {
       'second-class throughput = co-located / alone progress. Errors are (sim - host) / host, and for SLO violations the difference in percentage points.',
   );
   L.push('');
-  L.push('| policy | service | p99 alone (us) | p99 co-located (us) | p99 slowdown | mean slowdown | SLO violations (%) | 2nd-class throughput | slowdown within 15%? |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  const withPath = c.rows.some((r) => r.simSlowdownP99WithoutPath !== null);
+  L.push(`| policy | service | p99 alone (us) | p99 co-located (us) | p99 slowdown | mean slowdown | SLO violations (%) | 2nd-class throughput | slowdown within 15%? |${withPath ? ' sim p99 slowdown without the path (error) |' : ''}`);
+  L.push(`|---|---|---|---|---|---|---|---|---|${withPath ? '---|' : ''}`);
   for (const r of c.rows) {
+    const rawCell = withPath ? ` ${x(r.simSlowdownP99WithoutPath)} (${err(r.errorSlowdownP99WithoutPath)}) |` : '';
     L.push(
       `| ${r.policy} | ${r.task} | ${cell(us(r.host.p99AloneNs), us(r.sim.p99AloneNs), err(r.error.p99AloneNs))} | ${cell(us(r.host.p99ColocNs), us(r.sim.p99ColocNs), err(r.error.p99ColocNs))} | ` +
         `${cell(x(r.host.slowdownP99), x(r.sim.slowdownP99), err(r.error.slowdownP99))} | ${cell(x(r.host.slowdownMean), x(r.sim.slowdownMean), err(r.error.slowdownMean))} | ` +
         `${cell(pct(r.host.sloViolationPct), pct(r.sim.sloViolationPct), pts(r.error.sloViolationPct))} | ${cell(x(r.host.beThroughputRel), x(r.sim.beThroughputRel), err(r.error.beThroughputRel))} | ` +
-        `${r.slowdownWithinTarget === null ? 'n/a' : r.slowdownWithinTarget ? 'yes' : 'no'} |`,
+        `${r.slowdownWithinTarget === null ? 'n/a' : r.slowdownWithinTarget ? 'yes' : 'no'} |` +
+        rawCell,
     );
   }
   L.push('');
   L.push('## Per seed');
   L.push('');
-  L.push('| policy | service | seed | p99 slowdown host / sim (error) | p99 co-located (us) | 2nd-class throughput |');
-  L.push('|---|---|---|---|---|---|');
+  L.push(`| policy | service | seed | p99 slowdown host / sim (error) | p99 co-located (us) | 2nd-class throughput |${withPath ? ' sim p99 slowdown without the path |' : ''}`);
+  L.push(`|---|---|---|---|---|---|${withPath ? '---|' : ''}`);
   for (const r of c.rows) {
     for (const p of r.perSeed) {
-      L.push(`| ${r.policy} | ${r.task} | ${p.seed} | ${cell(x(p.host.slowdownP99), x(p.sim.slowdownP99), err(p.error.slowdownP99))} | ${cell(us(p.host.p99ColocNs), us(p.sim.p99ColocNs), err(p.error.p99ColocNs))} | ${cell(x(p.host.beThroughputRel), x(p.sim.beThroughputRel), err(p.error.beThroughputRel))} |`);
+      L.push(
+        `| ${r.policy} | ${r.task} | ${p.seed} | ${cell(x(p.host.slowdownP99), x(p.sim.slowdownP99), err(p.error.slowdownP99))} | ${cell(us(p.host.p99ColocNs), us(p.sim.p99ColocNs), err(p.error.p99ColocNs))} | ${cell(x(p.host.beThroughputRel), x(p.sim.beThroughputRel), err(p.error.beThroughputRel))} |` +
+          (withPath ? ` ${x(p.simSlowdownP99WithoutPath)} |` : ''),
+      );
     }
   }
   L.push('');
@@ -189,6 +228,22 @@ export function comparisonMarkdown(c: Comparison): string {
       f.fittedInstrPerRequest === null
         ? `- Service demand of ${f.task}: not fitted (preset ${f.presetInstrPerRequest} instructions per request).`
         : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request.`,
+    );
+  }
+  const gbs = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e9).toFixed(2)} GB/s`);
+  for (const f of c.memoryFits) {
+    L.push(
+      f.intensity === null
+        ? `- Memory intensity of ${f.task} (${f.kernel}): not fitted: ${f.note ?? 'no figures'}.`
+        : `- Memory intensity of ${f.task} (${f.kernel}): ${gbs(f.hostBytesPerSec)} alone on the host (${f.hostSource}), ${gbs(f.simPresetBytesPerSec)} simulated with the preset (apki ${f.presetApki}, mlp ${f.presetMlp}): ` +
+            `apki and mlp x${f.intensity.toFixed(2)} (apki ${+f.apki!.toFixed(1)}, mlp ${+f.mlp!.toFixed(1)}) simulate ${gbs(f.simFittedBytesPerSec)} alone (${f.steps} fitting run(s))${f.note ? `; ${f.note}` : ''}.`,
+    );
+  }
+  for (const p of c.paths) {
+    L.push(
+      `- Measurement path of ${p.task} (load generator, socket, event loops; the simulator has none): host alone window p99 ${us(p.hostAloneP99Ns)} us - simulated ${us(p.simAloneP99Ns)} us = ${us(p.p99Ns)} us` +
+        (p.meanNs !== null ? ` (mean latency: ${us(p.meanNs)} us)` : '') +
+        ', from the first seed\'s alone runs, added to every simulated window (p50 left as simulated); the last column of the table is the simulated slowdown without it.',
     );
   }
   for (const n of c.notes) L.push(`- ${n}`);

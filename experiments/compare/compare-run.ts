@@ -15,7 +15,20 @@
 //     seconds per completed request on both platforms, and instrPerRequest is
 //     scaled by their ratio for every simulated run. Only alone runs are used,
 //     so the co-located results are a prediction, not a fit.
-//  4. Figures per (policy, seed, service) and the simulator's error
+//  4. Second-class memory intensity (on by default, --no-fit-memory turns it
+//     off): each second-class kernel's apki and mlp are scaled together so
+//     its simulated alone memory bandwidth matches the host stressor's alone
+//     bandwidth on the first seed (fit-memory-intensity.ts). Alone runs only.
+//  5. Knobs (on by default, --sim-knobs all turns it off): the simulated
+//     platform offers only the knobs the host offered (host-knobs.ts), so a
+//     policy makes the same kind of decisions on both.
+//  6. Measurement path (on by default, --no-fit-path turns it off): a host
+//     latency runs from the load generator's intended send time through the
+//     socket, redis's event loop and the client's reply handling; a simulated
+//     one is queueing and service only. The first seed's alone runs give the
+//     difference per service (window p99 and mean), which is added to the
+//     simulated latencies as a constant (compare-report.ts). Alone runs only.
+//  7. Figures per (policy, seed, service) and the simulator's error
 //     (compare-figures.ts); compare.json and compare.md (compare-report.ts),
 //     plus each run's figures and metrics under runs/.
 // Hardware runs are not byte-reproducible (timing, the kernel's scheduling,
@@ -44,8 +57,11 @@ import { createPolicy, type PolicyRef } from '../policies/policy-source.js';
 import { prepareExperiment, type PreparedExperiment, type PreparedPoint } from '../spec/prepare.js';
 import { specError, type SpecSource } from '../spec/spec-source.js';
 import { runFigures, type RunFigures } from './compare-figures.js';
-import { buildComparison, type Comparison, type CompareRunRecord, type ServiceFit } from './compare-report.js';
+import { buildComparison, type Comparison, type CompareRunRecord, type PathFit, type ServiceFit } from './compare-report.js';
 import { scaleScenario } from './scale-scenario.js';
+import { HostKnobsPlatform, knobsMissingOnHost } from './host-knobs.js';
+import type { Capabilities } from '../../policies/platform.js';
+import { fitIntensity, hostMemBandwidth, intensityFields, type MemoryFit } from './fit-memory-intensity.js';
 
 export type PlatformSide = 'host' | 'sim';
 
@@ -61,6 +77,12 @@ export interface CompareOptions {
   point?: number;
   /** Scale the simulated service demand to the host's (default true). */
   fitService?: boolean;
+  /** Scale second-class kernels' memory intensity to the host stressors' alone bandwidth (default true). */
+  fitMemory?: boolean;
+  /** The simulated platform's knobs: the host's (default) or all the simulator has. */
+  simKnobs?: 'host' | 'all';
+  /** Add the host's measurement path (alone latency difference) to simulated latencies (default true). */
+  fitPath?: boolean;
   /** Second-class implementation on the host (default: the spec's hardware.stressors, else builtin, which reports progress). */
   stressors?: 'auto' | 'stress-ng' | 'builtin';
   version: string;
@@ -99,9 +121,13 @@ function only(s: ScenarioSpec, ids: string[]): ScenarioSpec {
 }
 
 function withInstrPerRequest(s: ScenarioSpec, perTask: Record<string, number>): ScenarioSpec {
+  return withOverrides(s, Object.fromEntries(Object.entries(perTask).map(([id, n]) => [id, { instrPerRequest: n }])));
+}
+
+function withOverrides(s: ScenarioSpec, perTask: Record<string, Record<string, number>>): ScenarioSpec {
   return {
     ...s,
-    tasks: s.tasks.map((t): TaskSpec => (perTask[t.id] !== undefined ? { ...t, overrides: { ...(t.overrides ?? {}), instrPerRequest: perTask[t.id] } } : t)),
+    tasks: s.tasks.map((t): TaskSpec => (perTask[t.id] !== undefined ? { ...t, overrides: { ...(t.overrides ?? {}), ...perTask[t.id] } } : t)),
   };
 }
 
@@ -133,6 +159,10 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   const warmupNs = Math.round(point.spec.warmupMs * 1e6);
   const periodNs = Math.round(point.spec.controlPeriodMs * 1e6);
   const runs: CompareRunRecord[] = [];
+  let hostCaps: Capabilities | null = null;
+  const seed0 = exp.seeds[0];
+  const pathOf: Record<string, PathFit> = {};
+  let knobNote: string | null = null;
 
   const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
     const snaps: Snapshot[] = [];
@@ -141,7 +171,17 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     let hostLoad: CompareRunRecord['hostLoad'] = null;
     let recordingRef: Recording;
     if (side === 'sim') {
-      const platform = new SimPlatform(resolved, { seed });
+      const sim = new SimPlatform(resolved, { seed });
+      let platform: SimPlatform | HostKnobsPlatform = sim;
+      if (o.simKnobs !== 'all' && hostCaps) {
+        platform = new HostKnobsPlatform(sim, hostCaps);
+        if (knobNote === null) {
+          const missing = knobsMissingOnHost(sim.capabilities(), hostCaps);
+          knobNote = missing.length
+            ? `the simulated platform offered only the host's knobs: ${missing.join(', ')} left out (the host has none of them), so the policies decided on both platforms with the same knobs`
+            : 'the host offered every knob the simulator has';
+        }
+      }
       const r = await runControlLoop(platform, policy, { durationNs, periodNs, onWindow: (s) => snaps.push(s) });
       recordingRef = r.recording;
     } else {
@@ -172,6 +212,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
       }
       try {
         hostNotes = run.mapping.notes;
+        hostCaps ??= run.capabilities();
         const cpu0 = readCpuTimes();
         const self0 = process.cpuUsage();
         const wall0 = process.hrtime.bigint();
@@ -200,13 +241,30 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
         if (!report.complete) throw new Error(`restoring the host after ${label} failed: ${report.failures.map((f) => f.error).join('; ')}; run umbra cleanup`);
       }
     }
-    const figures = runFigures(snaps, warmupNs);
+    let figures = runFigures(snaps, warmupNs);
+    let figuresWithoutPath: RunFigures | undefined;
+    if (side === 'sim' && o.fitPath !== false) {
+      // the path is fixed when the first seed's simulated alone run of a service ends
+      for (const id of fcIds) {
+        if (label !== `alone-${id}` || seed !== seed0 || pathOf[id]) continue;
+        const h = runs.find((r) => r.side === 'host' && r.label === label && r.seed === seed0)?.figures.fc[id];
+        const s = figures.fc[id];
+        if (!h || !s || h.p99Ns === null || s.p99Ns === null) continue;
+        pathOf[id] = { task: id, p99Ns: h.p99Ns - s.p99Ns, meanNs: h.meanNs !== null && s.meanNs !== null ? h.meanNs - s.meanNs : null, hostAloneP99Ns: h.p99Ns, simAloneP99Ns: s.p99Ns };
+      }
+      const offsets = Object.fromEntries(Object.keys(figures.fc).filter((id) => pathOf[id]).map((id) => [id, pathOf[id]]));
+      if (Object.keys(offsets).length) {
+        figuresWithoutPath = figures;
+        figures = runFigures(snaps, warmupNs, offsets);
+      }
+    }
     const metrics = runMetrics(recordingRef, { warmupNs, leadCapMs: point.spec.leadCapMs });
     const rec: CompareRunRecord = {
       side,
       label,
       seed,
       figures,
+      ...(figuresWithoutPath ? { figuresWithoutPath } : {}),
       sloViolationPct: metrics.sloViolationPct,
       churnPerSec: metrics.churnPerSec,
       appliedByKind: recordingRef.appliedByKind,
@@ -222,7 +280,6 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
 
   // Service demand fitted on the first seed's alone runs.
   const fits: ServiceFit[] = [];
-  const seed0 = exp.seeds[0];
   const hostAlone0: Record<string, RunFigures> = {};
   if (o.fitService !== false && fcIds.length) {
     const perTask: Record<string, number> = {};
@@ -247,6 +304,50 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     scenario = withInstrPerRequest(scenario, perTask);
   }
 
+  // Second-class memory intensity fitted on the first seed's alone runs.
+  const memoryFits: MemoryFit[] = [];
+  const hostAloneBe0: Record<string, RunFigures> = {};
+  if (o.fitMemory !== false && beIds.length) {
+    const perTask: Record<string, Record<string, number>> = {};
+    for (const id of beIds) {
+      const task = scenario.tasks.find((t) => t.id === id)!;
+      const preset = KERNELS[task.kernel];
+      const presetApki = task.overrides?.apki ?? preset?.apki ?? 0;
+      const presetMlp = task.overrides?.mlp ?? preset?.mlp ?? 1;
+      log(`fitting the memory intensity of ${id} (${task.kernel}) on its alone runs (seed ${seed0}) ...`);
+      const host = await runOnce('host', only(scenario, [id]), seed0, noopPolicy, `alone-${id}`);
+      hostAloneBe0[id] = host;
+      const hostBw = hostMemBandwidth(task.kernel, host.be[id]);
+      const simBw = (f: RunFigures) => f.be[id]?.memBandwidthBytesPerSec ?? 0;
+      const fit: MemoryFit = { task: id, kernel: task.kernel, hostBytesPerSec: hostBw?.bytesPerSec ?? null, hostSource: hostBw?.source ?? null, presetApki, presetMlp, simPresetBytesPerSec: null, intensity: null, apki: null, mlp: null, simFittedBytesPerSec: null, steps: 0, note: null };
+      memoryFits.push(fit);
+      if (!hostBw) {
+        fit.note = `the host reports no memory bandwidth for a ${task.kernel} stressor (no resctrl MBM; only the built-in stream counts bytes): preset kept`;
+        continue;
+      }
+      if (!(presetApki > 0)) {
+        fit.note = 'the kernel makes no LLC accesses (apki 0): nothing to scale';
+        continue;
+      }
+      const preset1 = simBw(await runOnce('sim', only(scenario, [id]), seed0, noopPolicy, `alone-${id}-preset`));
+      fit.simPresetBytesPerSec = preset1;
+      if (!(preset1 > 0)) {
+        fit.note = 'the simulated kernel moved no memory alone (it fits the LLC): preset kept';
+        continue;
+      }
+      let step = 0;
+      const r = await fitIntensity(hostBw.bytesPerSec, preset1, async (k) => {
+        const f = await runOnce('sim', withOverrides(only(scenario, [id]), { [id]: intensityFields(presetApki, presetMlp, k) }), seed0, noopPolicy, `alone-${id}-fit${++step}`);
+        return simBw(f);
+      });
+      const fields = intensityFields(presetApki, presetMlp, r.k);
+      Object.assign(fit, { intensity: r.k, apki: fields.apki, mlp: fields.mlp, simFittedBytesPerSec: r.bytesPerSec, steps: r.steps });
+      if (!r.reached) fit.note = `the simulated machine could not carry the host's bandwidth alone: the nearest was ${(r.bytesPerSec / 1e9).toFixed(2)} GB/s`;
+      perTask[id] = fields;
+    }
+    scenario = withOverrides(scenario, perTask);
+  }
+
   const policies: PolicyRef[] = point.policies;
   for (const seed of exp.seeds) {
     for (const side of ['host', 'sim'] as const) {
@@ -254,13 +355,21 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
         if (side === 'host' && seed === seed0 && hostAlone0[id]) continue;
         await runOnce(side, only(scenario, [id]), seed, noopPolicy, `alone-${id}`);
       }
-      for (const id of beIds) await runOnce(side, only(scenario, [id]), seed, noopPolicy, `alone-${id}`);
+      for (const id of beIds) {
+        if (side === 'host' && seed === seed0 && hostAloneBe0[id]) continue;
+        await runOnce(side, only(scenario, [id]), seed, noopPolicy, `alone-${id}`);
+      }
       for (const ref of policies) {
         log(`${side}: ${ref.label}, seed ${seed} ...`);
         await runOnce(side, scenario, seed, await createPolicy(ref), ref.label);
       }
     }
   }
+
+  if (o.simKnobs === 'all') notes.push('the simulated platform offered all its knobs (--sim-knobs all), whatever the host had');
+  else if (knobNote) notes.push(knobNote);
+  const paths = fcIds.filter((id) => pathOf[id]).map((id) => pathOf[id]);
+  if (o.fitPath !== false) for (const id of fcIds) if (!pathOf[id]) notes.push(`measurement path of ${id} not fitted: an alone run of the first seed has no latency`);
 
   const cmp = buildComparison({
     name: exp.name,
@@ -278,6 +387,8 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     controlPeriodMs: point.spec.controlPeriodMs,
     stressors,
     fits,
+    memoryFits,
+    paths,
     notes,
     runs,
   });

@@ -1,6 +1,7 @@
 // `umbra compare` end to end on this host (short runs): the table has both
-// sides and the simulator's error computed from them, the service demand is
-// fitted from the alone runs, the simulated side is reproducible, and bad
+// sides and the simulator's error computed from them, the service demand and
+// the stream kernel's memory intensity are fitted from the alone runs, the
+// measurement path is added, the simulated side is reproducible, and bad
 // input is refused with exit code 2.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,22 +66,37 @@ describe('umbra compare', () => {
       const simAlone = c.runs.find((x) => x.side === 'sim' && x.label === 'alone-kv')!.figures.fc.kv;
       const simCpuUs = (simAlone.cpuCores / simAlone.completedRps) * 1e6;
       expect(Math.abs(Math.log(simCpuUs / fit.hostCpuUsPerRequest!))).toBeLessThan(Math.abs(Math.log(fit.simPresetCpuUsPerRequest! / fit.hostCpuUsPerRequest!)) + 0.05);
-      expect(c.runs.map((x) => `${x.side}:${x.label}`).sort()).toEqual(
-        ['host:alone-be', 'host:alone-kv', 'host:static', 'sim:alone-be', 'sim:alone-kv', 'sim:alone-kv-preset', 'sim:static'].sort(),
+      // the stream kernel's memory intensity was fitted on alone runs: its simulated alone bandwidth moved to the host stressor's
+      expect(c.memoryFits).toHaveLength(1);
+      const mf = c.memoryFits[0];
+      expect(mf.hostBytesPerSec).toBeGreaterThan(1e8);
+      expect(mf.intensity).toBeGreaterThan(0);
+      const simBe = c.runs.find((x) => x.side === 'sim' && x.label === 'alone-be')!.figures.be.be.memBandwidthBytesPerSec!;
+      expect(Math.abs(Math.log(simBe / mf.hostBytesPerSec!))).toBeLessThan(Math.abs(Math.log(mf.simPresetBytesPerSec! / mf.hostBytesPerSec!)) + 0.05);
+      const fitRuns = c.runs.filter((x) => /^alone-be-fit\d+$/.test(x.label));
+      expect(fitRuns.length).toBe(mf.steps);
+      expect(c.runs.map((x) => `${x.side}:${x.label}`).filter((l) => !/-fit\d+$/.test(l)).sort()).toEqual(
+        ['host:alone-be', 'host:alone-kv', 'host:static', 'sim:alone-be', 'sim:alone-be-preset', 'sim:alone-kv', 'sim:alone-kv-preset', 'sim:static'].sort(),
       );
+      // the measurement path: the host's alone p99 minus the simulated one, added to the simulated runs
+      expect(c.paths).toHaveLength(1);
+      expect(row.sim.p99AloneNs).toBeCloseTo(row.host.p99AloneNs!, 3);
+      expect(row.simSlowdownP99WithoutPath).toBeGreaterThan(0);
+      expect(c.notes.join('\n')).toMatch(/the simulated platform offered only the host's knobs|the host offered every knob/);
       expect(c.runs.filter((x) => x.side === 'host').every((x) => x.hostLoad !== null)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it.skipIf(!!skipReason)('gives the same simulated runs for the same inputs (without the fit, which is measured)', async () => {
+  it.skipIf(!!skipReason)('gives the same simulated runs for the same inputs (without the fits, which are measured)', async () => {
     ensureDistFresh();
     const dir = tempDir('compare-det');
     try {
       const spec = writeSpec(dir);
-      const a = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'a'), '--no-fit-service', '--quiet']);
-      const b = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'b'), '--no-fit-service', '--quiet']);
+      const flags = ['--no-fit-service', '--no-fit-memory', '--no-fit-path', '--quiet'];
+      const a = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'a'), ...flags]);
+      const b = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'b'), ...flags]);
       expect(a.code).toBe(0);
       expect(b.code).toBe(0);
       const sims = readdirSync(join(dir, 'a', 'runs')).filter((f) => f.startsWith('sim-'));

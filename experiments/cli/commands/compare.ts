@@ -12,6 +12,9 @@ interface CompareFlags {
   duration?: string;
   point?: string;
   fitService?: boolean;
+  fitMemory?: boolean;
+  fitPath?: boolean;
+  simKnobs?: string;
   stressors?: string;
   quiet?: boolean;
   json?: boolean;
@@ -32,6 +35,9 @@ export const compareCommand: CliCommand = {
       .option('--duration <ms>', "milliseconds per run instead of the spec's (the warm-up keeps its share)")
       .option('--point <i>', 'sweep point to compare', '0')
       .option('--no-fit-service', "keep the kernel's preset instructions per request (default: scaled to the host's CPU per request, from the first seed's alone runs)")
+      .option('--no-fit-memory', "keep second-class kernels' preset memory intensity (default: apki and mlp scaled together so the simulated alone memory bandwidth matches the host stressor's, from the first seed's alone runs)")
+      .option('--no-fit-path', "leave simulated latencies without the host's measurement path (default: the first seed's alone difference in window p99 and mean, host - simulated, is added to every simulated window)")
+      .option('--sim-knobs <which>', "knobs the simulated platform offers the policies: host (the ones the host has, the default) or all", 'host')
       .option('--stressors <impl>', "second-class work on the host: builtin (reports progress, the default), stress-ng, or auto")
       .option('--quiet', 'no progress lines')
       .option('--json', 'print compare.json on stdout')
@@ -39,6 +45,7 @@ export const compareCommand: CliCommand = {
         const seeds = opts.seeds === undefined ? undefined : parseIntOption('--seeds', opts.seeds, 1, 1000);
         const durationMs = opts.duration === undefined ? undefined : parseFloatOption('--duration', opts.duration, 1);
         const point = parseIntOption('--point', opts.point ?? '0', 0);
+        if (opts.simKnobs !== 'host' && opts.simKnobs !== 'all') throw new UsageError(`--sim-knobs expects host or all, got "${opts.simKnobs}"`);
         if (opts.stressors !== undefined && !['builtin', 'stress-ng', 'auto'].includes(opts.stressors)) throw new UsageError(`--stressors expects builtin, stress-ng or auto, got "${opts.stressors}"`);
         const { readSpecFile } = await import('../../spec/spec-source.js');
         const { runCompare } = await import('../../compare/compare-run.js');
@@ -56,6 +63,9 @@ export const compareCommand: CliCommand = {
           durationMs,
           point,
           fitService: opts.fitService,
+          fitMemory: opts.fitMemory,
+          fitPath: opts.fitPath,
+          simKnobs: opts.simKnobs,
           stressors: opts.stressors as 'builtin' | 'stress-ng' | 'auto' | undefined,
           version: umbraVersion(),
           log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
