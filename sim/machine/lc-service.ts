@@ -13,7 +13,8 @@ import type { Rng } from '../../util/rng.js';
 import { F64Buffer } from '../../util/f64-buffer.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
-const BUSY_TAU_NS = 5_000_000;
+const BUSY_SLOT_NS = 1_000_000;
+const BUSY_SLOTS = 10;
 
 export interface LcServiceOptions {
   rpsProfile: DemandProfile;
@@ -66,9 +67,14 @@ export class LcService {
   private windowBusyNs = 0;
   private windowInstructions = 0;
   private lastUtilisation = 0;
-  /** Exponentially decayed busy time (time constant BUSY_TAU_NS), for a load estimate that does not jitter with each window. */
-  private decayedBusyNs = 0;
-  private decayedAtNs = 0;
+  /**
+   * Busy time in BUSY_SLOTS slots of BUSY_SLOT_NS (a ring indexed by arrival
+   * time), for a load estimate over the last few milliseconds that does not
+   * jitter with each observation window.
+   */
+  private readonly busySlots = new Float64Array(BUSY_SLOTS);
+  private busySlotAt = -1; // index (arrival / BUSY_SLOT_NS) of the newest slot written
+  private seenRequest = false;
   private completions = new F64Buffer(); // completion times not yet counted, for completedRps
   /** The arrival rate holds until rateUntilNs (cached so arrivals do not query the profile each time). */
   private rate = 0;
@@ -109,9 +115,29 @@ export class LcService {
   busyEstimate(nowNs: number): number {
     const workers = this.servers.length;
     if (workers === 0) return 0;
-    if (this.decayedAtNs === 0 && this.decayedBusyNs === 0) return this.lastUtilisation;
-    const busy = this.decayedBusyNs * Math.exp(-(nowNs - this.decayedAtNs) / BUSY_TAU_NS);
-    return Math.min(1, busy / (workers * BUSY_TAU_NS));
+    if (!this.seenRequest) return this.lastUtilisation;
+    this.advanceSlots(Math.floor(nowNs / BUSY_SLOT_NS));
+    let busy = 0;
+    for (let i = 0; i < BUSY_SLOTS; i++) busy += this.busySlots[i];
+    // the newest slot is partly elapsed: the window is (BUSY_SLOTS - 1) whole slots plus that part
+    const span = (BUSY_SLOTS - 1) * BUSY_SLOT_NS + (nowNs - this.busySlotAt * BUSY_SLOT_NS);
+    return Math.min(1, busy / (workers * span));
+  }
+
+  /** Clear the slots between the newest written one and `slot`. */
+  private advanceSlots(slot: number): void {
+    if (slot <= this.busySlotAt) return;
+    const gap = Math.min(BUSY_SLOTS, slot - this.busySlotAt);
+    for (let k = 1; k <= gap; k++) this.busySlots[(this.busySlotAt + k) % BUSY_SLOTS] = 0;
+    this.busySlotAt = slot;
+  }
+
+  private addBusy(arrivalNs: number, serviceNs: number): void {
+    const slot = Math.floor(arrivalNs / BUSY_SLOT_NS);
+    if (this.busySlotAt < 0) this.busySlotAt = slot;
+    this.advanceSlots(slot);
+    this.busySlots[slot % BUSY_SLOTS] += serviceNs;
+    this.seenRequest = true;
   }
 
   /** Prime the estimate before any request has been seen. */
@@ -177,8 +203,7 @@ export class LcService {
       this.starts.push(start);
       this.latencies.push(done - arrival);
       this.windowBusyNs += serviceNs;
-      this.decayedBusyNs = this.decayedBusyNs * Math.exp(-(arrival - this.decayedAtNs) / BUSY_TAU_NS) + serviceNs;
-      this.decayedAtNs = arrival;
+      this.addBusy(arrival, serviceNs);
       this.windowInstructions += instr;
       this.completions.push(done);
     }

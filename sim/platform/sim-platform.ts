@@ -71,6 +71,8 @@ interface SimTask {
   prev: Counters;
   pattern: AccessPattern | null;
   measuredMiss: number | undefined;
+  /** Working set, reported as RSS. */
+  rssBytes: number;
 }
 
 /** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
@@ -173,6 +175,7 @@ export class SimPlatform implements Platform {
         prev: zeroCounters(),
         pattern,
         measuredMiss: undefined,
+        rssBytes: Math.round(workingSetBytes(t.kernel.pattern)),
       };
     });
     for (const t of this.tasks) {
@@ -454,17 +457,18 @@ export class SimPlatform implements Platform {
     this.lastObserveNs = now;
     const m = this.scenario.machine;
     const lineBytes = m.llc.lineBytes;
+    const w = windowNs / 1e9;
     const tasks: TaskSample[] = this.tasks.map((t) => {
       const a = this.alloc.alloc[t.index];
       const r = this.alloc.reserve[t.index];
-      const w = windowNs / 1e9;
-      const d = (k: keyof Counters) => t.c[k] - t.prev[k];
+      const c = t.c;
+      const prev = t.prev;
       const sample: TaskSample = {
         id: t.spec.id,
         class: t.spec.cls,
         state: a.paused ? 'paused' : 'running',
-        cpuTimeNs: Math.round(t.c.cpuTimeNs),
-        cpuCores: windowNs > 0 ? d('cpuTimeNs') / windowNs : t.cpuCores,
+        cpuTimeNs: Math.round(c.cpuTimeNs),
+        cpuCores: windowNs > 0 ? (c.cpuTimeNs - prev.cpuTimeNs) / windowNs : t.cpuCores,
         instructions: Math.round(t.c.instructions),
         cycles: Math.round(t.c.cycles),
         llcAccesses: Math.round(t.c.llcAccesses),
@@ -472,8 +476,8 @@ export class SimPlatform implements Platform {
         llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
         memReadBytes: Math.round(t.c.memReadBytes),
         memWriteBytes: Math.round(t.c.memWriteBytes),
-        memBandwidthBytesPerSec: windowNs > 0 ? (d('memReadBytes') + d('memWriteBytes')) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
-        rssBytes: Math.round(workingSetBytes(t.kernel.pattern)),
+        memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
+        rssBytes: t.rssBytes,
         ioBytes: Math.round(t.c.ioBytes),
         allocation: {
           cores: [...a.cores],
@@ -492,7 +496,7 @@ export class SimPlatform implements Platform {
           ioWeight: r.ioWeight,
         },
       };
-      if (!t.lc) sample.progressPerSec = windowNs > 0 ? d('instructions') / w / 1e6 : t.ans.instructionsPerSec / 1e6;
+      if (!t.lc) sample.progressPerSec = windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6;
       if (t.lc) {
         const s = t.lc.takeWindow(now, windowNs);
         sample.latency = {
@@ -507,7 +511,7 @@ export class SimPlatform implements Platform {
           queueLength: s.queueLength,
         };
       }
-      t.prev = { ...t.c };
+      Object.assign(prev, c);
       return sample;
     });
     const echoes: EchoResult[] = [];
