@@ -94,22 +94,36 @@ export interface MachineMapping {
 export interface MachineMappingOptions {
   name?: string;
   /**
-   * LLC size from sysfs (default), or the measured effective size: the largest
-   * working set the chase ran at no more than half the DRAM latency (on a VM
-   * whose LLC is shared with other tenants, or is not what sysfs reports,
-   * that is what a task can count on).
+   * LLC size from sysfs (default), or the measured effective size: the end of
+   * the chase's last cache plateau, the largest working set it ran at no more
+   * than a quarter of the DRAM latency (on a VM whose LLC is shared with
+   * other tenants, or partitioned by the hypervisor, that is what a task can
+   * count on); the hit latency is then the chase's latency there.
    */
   llcSize?: 'sysfs' | 'measured';
 }
 
-/** Largest working set whose (monotone-fitted) chase latency is at most half the DRAM latency. */
-export function effectiveCacheBytes(cal: Pick<CalibrationInput, 'dramLatencyNs'> & { curve?: { workingSetBytes: number; latencyNs: number }[] }): number | undefined {
+/**
+ * Share of the DRAM latency below which the chase still hits a cache. A
+ * quarter keeps to the plateau: past the last cache's end the latency climbs
+ * steeply (on this development VM 16 ns at 4 MiB, 70-80 ns at 6-8 MiB, 133 ns
+ * at 12 MiB, DRAM 155-176 ns), and a threshold of half the DRAM latency
+ * lands inside that climb, moving between 3 and 8 MiB from run to run.
+ */
+export const EFFECTIVE_CACHE_LATENCY_SHARE = 0.25;
+
+/** Largest working set whose (monotone-fitted) chase latency is at most EFFECTIVE_CACHE_LATENCY_SHARE of the DRAM latency, and that latency. */
+export function effectiveCache(cal: Pick<CalibrationInput, 'dramLatencyNs'> & { curve?: { workingSetBytes: number; latencyNs: number }[] }): { sizeBytes: number; latencyNs: number } | undefined {
   const pts = [...(cal.curve ?? [])].sort((a, b) => a.workingSetBytes - b.workingSetBytes);
   if (pts.length === 0) return undefined;
   const fit = isotonic(median3(pts.map((p) => p.latencyNs)));
-  let best: number | undefined;
-  for (let i = 0; i < pts.length; i++) if (fit[i] <= cal.dramLatencyNs / 2) best = pts[i].workingSetBytes;
+  let best: { sizeBytes: number; latencyNs: number } | undefined;
+  for (let i = 0; i < pts.length; i++) if (fit[i] <= cal.dramLatencyNs * EFFECTIVE_CACHE_LATENCY_SHARE) best = { sizeBytes: pts[i].workingSetBytes, latencyNs: fit[i] };
   return best;
+}
+
+export function effectiveCacheBytes(cal: Parameters<typeof effectiveCache>[0]): number | undefined {
+  return effectiveCache(cal)?.sizeBytes;
 }
 
 const MAX_WAYS = 32;
@@ -170,12 +184,14 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
     lineBytes = 64;
     notes.push('llc: neither sysfs nor the latency curve showed a cache; the default 32 MiB, 16 ways is kept');
   }
-  const effective = effectiveCacheBytes(cal);
-  if (effective !== undefined) {
-    notes.push(`effective cache (chase latency at most half of DRAM's): up to ${mib(effective)}`);
-    if (opts.llcSize === 'measured' && effective < sizeBytes) {
-      notes.push(`llc.sizeBytes set to the effective ${mib(effective)} (--llc measured) instead of ${mib(sizeBytes)}`);
-      sizeBytes = effective;
+  const eff = effectiveCache(cal);
+  let effectiveHitNs: number | undefined;
+  if (eff !== undefined) {
+    notes.push(`effective cache (the chase at most a quarter of DRAM's latency): up to ${mib(eff.sizeBytes)} (${round(eff.latencyNs, 1)} ns there)`);
+    if (opts.llcSize === 'measured' && eff.sizeBytes < sizeBytes) {
+      notes.push(`llc.sizeBytes set to the effective ${mib(eff.sizeBytes)} (--llc measured) instead of ${mib(sizeBytes)}`);
+      sizeBytes = eff.sizeBytes;
+      effectiveHitNs = eff.latencyNs;
     }
   } else if (opts.llcSize === 'measured') notes.push('--llc measured: the calibration has no latency curve; the size above stands');
   if (ways > MAX_WAYS) {
@@ -185,9 +201,11 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
   const sets = Math.max(1, Math.round(sizeBytes / (ways * lineBytes)));
   if (sets * ways * lineBytes !== sizeBytes) notes.push(`llc.sizeBytes rounded from ${sizeBytes} to ${sets * ways * lineBytes} (whole sets of ${ways} x ${lineBytes} B)`);
   sizeBytes = sets * ways * lineBytes;
-  const llcLevel = nearestLevel(cal.cacheLevels, sizeBytes);
-  const hitLatencyCycles = llcLevel ? Math.max(1, Math.round(llcLevel.latencyNs * freqGHz)) : undefined;
-  if (llcLevel) notes.push(`llc.hitLatencyCycles ${hitLatencyCycles}: the measured ${round(llcLevel.latencyNs, 1)} ns of the level ending at ${mib(llcLevel.sizeBytes)}`);
+  const llcLevel = effectiveHitNs !== undefined ? undefined : nearestLevel(cal.cacheLevels, sizeBytes);
+  const hitNs = effectiveHitNs ?? llcLevel?.latencyNs;
+  const hitLatencyCycles = hitNs !== undefined ? Math.max(1, Math.round(hitNs * freqGHz)) : undefined;
+  if (effectiveHitNs !== undefined) notes.push(`llc.hitLatencyCycles ${hitLatencyCycles}: the chase's ${round(effectiveHitNs, 1)} ns at the effective size`);
+  else if (llcLevel) notes.push(`llc.hitLatencyCycles ${hitLatencyCycles}: the measured ${round(llcLevel.latencyNs, 1)} ns of the level ending at ${mib(llcLevel.sizeBytes)}`);
 
   // DRAM
   const dram = fitDram({ latencyNs: cal.dramLatencyNs, bandwidthBytesPerSec: cal.streamBandwidthBytesPerSec });

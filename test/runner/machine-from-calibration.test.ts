@@ -88,6 +88,23 @@ describe('machine description from measurements', () => {
     expect(m.machine.llc.sizeBytes).toBe(40 << 20);
   });
 
+  it('--llc measured: the LLC ends where the chase leaves its last plateau (a quarter of DRAM latency), with the latency there', () => {
+    // shaped like a VM whose 32 MiB L3 gives this guest a few MiB: a plateau to 4 MiB, then a climb to DRAM
+    const pts: [number, number][] = [[1, 9], [2, 13.5], [3, 15.5], [4, 16], [6, 71], [8, 79], [12, 133], [16, 146], [32, 170], [64, 192]];
+    const cal = vm({ dramLatencyNs: 176, curve: pts.map(([m, l]) => ({ workingSetBytes: m << 20, latencyNs: l })), sysfsCaches: [{ level: 3, type: 'Unified', sizeBytes: 32 << 20, ways: 16, lineBytes: 64 }] });
+    const sysfs = machineFromCalibration(cal);
+    expect(sysfs.machine.llc.sizeBytes).toBe(32 << 20);
+    const m = machineFromCalibration(cal, { llcSize: 'measured' });
+    expect(m.machine.llc.sizeBytes).toBe(4 << 20);
+    expect(m.machine.llc.hitLatencyCycles).toBe(Math.round(16 * 2.5));
+    expect(m.notes.join('\n')).toMatch(/llc\.sizeBytes set to the effective 4 MiB \(--llc measured\) instead of 32 MiB/);
+    // a lone spike on the plateau does not end it (median of three), and a curve with no plateau keeps sysfs' size
+    const spiky = vm({ ...cal, curve: pts.map(([m, l]) => ({ workingSetBytes: m << 20, latencyNs: m === 2 ? 120 : l })) });
+    expect(machineFromCalibration(spiky, { llcSize: 'measured' }).machine.llc.sizeBytes).toBe(4 << 20);
+    const flat = vm({ ...cal, curve: pts.map(([m]) => ({ workingSetBytes: m << 20, latencyNs: 170 })) });
+    expect(machineFromCalibration(flat, { llcSize: 'measured' }).machine.llc.sizeBytes).toBe(32 << 20);
+  });
+
   it('is a function of its input (same measurements, same file)', () => {
     const a = machineFromCalibration(vm());
     const b = machineFromCalibration(vm());
