@@ -50,6 +50,10 @@ export class DramFixedPoint {
   readonly kLoadPerHit: Float64Array;
   readonly kEpisode: Float64Array;
   readonly kWriteWait: Float64Array;
+  /** Scratch per bank class for latenciesAndTargets: the latency every request pays, a miss's wait for its row, reads' drain wait. */
+  private readonly kFixedLat: Float64Array;
+  private readonly kOpenWait: Float64Array;
+  private readonly kDrainWait: Float64Array;
   // shared stations, per unit of a class
   readonly groupRate: Float64Array;
   readonly groupWait: Float64Array;
@@ -135,6 +139,9 @@ export class DramFixedPoint {
     this.kLoadPerHit = perK();
     this.kEpisode = perK();
     this.kWriteWait = perK();
+    this.kFixedLat = perK();
+    this.kOpenWait = perK();
+    this.kDrainWait = perK();
     this.groupRate = new Float64Array(topo.G);
     this.groupWait = new Float64Array(topo.G);
     this.groupLoad = new Float64Array(topo.G);
@@ -291,6 +298,8 @@ export class DramFixedPoint {
     const tREFI = this.p.t.tREFI;
     kHitRate.fill(0);
     kWriteRate.fill(0);
+    const kQueueWait = this.kOpenWait; // scratch: the wait a request's successor sees queued behind it
+    for (let k = 0; k < topo.K; k++) kQueueWait[k] = kWait[k] + groupWait[kGroup[k]];
     for (let s = 0; s < this.S; s++) {
       const share = x[s] * invSet[s];
       const xs = Math.max(x[s], 1e-15);
@@ -318,7 +327,7 @@ export class DramFixedPoint {
         // waits. Against an older scattered request it does so only until the
         // row has served rowHitCap column commands; two streams running in one
         // bank are batched (each switch of rows serves a batch of hits).
-        const y = xs * (kWait[k] + groupWait[kGroup[k]]);
+        const y = xs * kQueueWait[k];
         const e = y > 0 ? Math.exp(-y) : 1;
         const queued = 1 - e;
         const hk = base / (1 + scatter * (1 - queued * cap) + runs * (1 - queued));
@@ -472,12 +481,20 @@ export class DramFixedPoint {
    * latency (`target`), with the slopes the Newton steps use.
    */
   latenciesAndTargets(): void {
-    const { topo, p, x, h0, rf, lambda, hEff, latency, kWait, kLoad, groupWait, groupLoad, groupRate, actWait, actLoad, busWait, busLoad, drainWait, refreshWait, scratch } = this;
+    const { topo, p, x, h0, rf, lambda, hEff, latency, kWait, kLoad, groupWait, groupLoad, groupRate, actWait, actLoad, busWait, busLoad, drainWait, refreshWait, scratch, kFixedLat, kOpenWait, kDrainWait } = this;
     const { sStart, sCls, sW, kRank, kGroup, kChannel, sgStart, sgCls, sgShare, sgCount, srStart, srShare, srCount } = topo;
     const t = p.t;
     const unloadedHit = 1 + t.tCL + t.tBurst;
     const missPenalty = t.tRP + t.tRCD;
     const V = this.V;
+    // per bank class: the latency every request pays, what a miss waits for, the drain wait of reads
+    for (let k = 0; k < topo.K; k++) {
+      const r = kRank[k];
+      const c = kChannel[k];
+      kFixedLat[k] = unloadedHit + groupWait[kGroup[k]] + busWait[c] + refreshWait[r];
+      kOpenWait[k] = kWait[k] + actWait[r];
+      kDrainWait[k] = drainWait[c];
+    }
     for (let s = 0; s < this.S; s++) {
       let lat = 0;
       let openWait = 0;
@@ -487,15 +504,11 @@ export class DramFixedPoint {
       for (let j = sStart[s]; j < sStart[s + 1]; j++) {
         const k = sCls[j];
         const w = sW[j];
-        const miss = 1 - hEff[j];
-        const r = kRank[k];
-        const g = kGroup[k];
-        const c = kChannel[k];
-        const open = kWait[k] + actWait[r];
-        lat += w * (unloadedHit + miss * (missPenalty + open) + groupWait[g] + busWait[c] + rfs * drainWait[c] + refreshWait[r]);
+        const open = kOpenWait[k];
+        lat += w * (kFixedLat[k] + (1 - hEff[j]) * (missPenalty + open) + rfs * kDrainWait[k]);
         openWait += w * open;
         if (isOpen) {
-          const load = Math.max(kLoad[k], groupLoad[g], actLoad[r], busLoad[c]);
+          const load = Math.max(kLoad[k], groupLoad[kGroup[k]], actLoad[kRank[k]], busLoad[kChannel[k]]);
           if (load > peakLoad) peakLoad = load;
         }
       }
@@ -540,9 +553,12 @@ export class DramFixedPoint {
       // while a rank refreshes, the stream's requests to it pile up; once they
       // fill its slots the stream stalls for the rest of the refresh
       let stall = 0;
-      for (let j = srStart[s]; j < srStart[s + 1]; j++) {
-        const fill = m / Math.max(xs * srShare[j] * rfs, 1e-15);
-        if (fill < V) stall += srCount[j] * (V - fill);
+      if (m < V * xs * rfs) {
+        // (with a share of 1 the slots would last a whole refresh: no stall anywhere)
+        for (let j = srStart[s]; j < srStart[s + 1]; j++) {
+          const fill = m / Math.max(xs * srShare[j] * rfs, 1e-15);
+          if (fill < V) stall += srCount[j] * (V - fill);
+        }
       }
       const stallFactor = Math.max(0, 1 - stall / t.tREFI);
       this.stallFactor[s] = stallFactor;

@@ -47,6 +47,8 @@ const START_RADIUS = 2;
 const MIN_RADIUS = 1.5;
 const MAX_RADIUS = 8;
 
+const COEFS = 8;
+
 const enum Kind {
   Bank = 0,
   Group = 1,
@@ -99,6 +101,10 @@ export class StationNewton {
   private readonly duPrev: Float64Array;
   private readonly J: Float64Array;
   private readonly pivots: Int32Array;
+  /** The Jacobian's factors at the start of the last solve, for quickDistance(), and whether they may serve. */
+  private readonly Jq: Float64Array;
+  private readonly pivotsQ: Int32Array;
+  private quickValid = false;
 
   private readonly Dw: Float64Array; // d (row balance) / d wait not through the rates (row hits)
   // per-stream sparse vectors over rows: a = d latency / d wait, b = d (row balance) / d rate
@@ -118,6 +124,9 @@ export class StationNewton {
   private readonly touched: Int32Array;
   /** Row -> its slot in touched (valid when touched[slot] is the row). */
   private readonly slot: Int32Array;
+  /** Per bank class: its five rows (bank, group, activate, bus, refresh; -1 when not in the system) and COEFS coefficients. */
+  private readonly cRows: Int32Array;
+  private readonly cCoef: Float64Array;
   private readonly slope = new Float64Array(1);
 
   constructor(private readonly fp: DramFixedPoint) {
@@ -169,6 +178,8 @@ export class StationNewton {
     this.duPrev = perRow();
     this.J = new Float64Array(cap * cap);
     this.pivots = new Int32Array(cap);
+    this.Jq = new Float64Array(cap * cap);
+    this.pivotsQ = new Int32Array(cap);
 
     this.Dw = new Float64Array(cap * cap);
     const S = fp.S;
@@ -185,9 +196,12 @@ export class StationNewton {
     this.bv = new Float64Array(cap);
     this.touched = new Int32Array(cap);
     this.slot = new Int32Array(cap).fill(-1);
+    this.cRows = new Int32Array(K * 5);
+    this.cCoef = new Float64Array(K * COEFS);
   }
 
   reset(): void {
+    this.quickValid = false;
     this.active.fill(0);
     this.activeCount = 0;
     this.w.fill(0);
@@ -294,6 +308,43 @@ export class StationNewton {
   }
 
   /**
+   * After fp.latenciesAndTargets(), near convergence: the distance solve()
+   * would report, estimated with the previous round's Jacobian and stream
+   * vectors (valid when that round took a small step with the same waits in
+   * the system). Infinity when no estimate is available. Changes no state.
+   */
+  quickDistance(): number {
+    if (!this.quickValid) return Infinity;
+    const fp = this.fp;
+    const m = this.m;
+    let count = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (!this.active[i]) continue;
+      if (this.order[count] !== i) return Infinity;
+      count++;
+    }
+    if (count !== m) return Infinity;
+    if (m === 0) return 0;
+    this.rowsNow();
+    const { G, pStart, pB, pRow } = this;
+    for (let q = 0; q < m; q++) {
+      const i = this.order[q];
+      G[q] = this.kind[i] === Kind.Refresh ? this.rU0[q] * this.rDiag[q] - this.rLoad[q] : (1 - this.rRes[q] * this.rU0[q]) / this.rKappa[q] - this.rLoad[q];
+    }
+    for (let s = 0; s < fp.S; s++) {
+      const dx = (this.sStep[s] / (1 - fp.targetSlope[s] * fp.ownSlope[s])) * (fp.target[s] - fp.x[s]);
+      for (let p = pStart[s]; p < pStart[s + 1]; p++) G[pRow[p]] += pB[p] * dx;
+    }
+    for (let q = 0; q < m; q++) {
+      if (this.kind[this.order[q]] !== Kind.Refresh && G[q] < 0 && this.rU0[q] <= this.uLow(q) * (1 + 1e-12)) G[q] = 0;
+      this.dNewton[q] = -G[q];
+    }
+    luSolve(this.Jq, this.pivotsQ, this.dNewton, m);
+    const distance = this.latencyMove(this.dNewton);
+    return Number.isFinite(distance) ? distance : Infinity;
+  }
+
+  /**
    * After fp.latenciesAndTargets(): solve the reduced balance of the active
    * waits and the streams' rates; the corrections are kept for apply().
    * Returns the largest relative correction of a wait.
@@ -311,6 +362,7 @@ export class StationNewton {
     this.m = m;
     this.streamFactors();
     this.delta.fill(0);
+    this.quickValid = m === 0;
     if (m === 0) return 0;
     this.rowsNow();
     this.streamVectors();
@@ -322,6 +374,8 @@ export class StationNewton {
     du.fill(0, 0, m);
     let norm = this.reduced(true);
     luFactor(J, pivots, m);
+    this.Jq.set(J.subarray(0, m * m));
+    this.pivotsQ.set(pivots.subarray(0, m));
     // how far the first full Newton step would move the waits: the distance
     // to the fixed point that decides convergence
     let distance = 0;
@@ -334,6 +388,7 @@ export class StationNewton {
           // close to the balance the linearisation holds: one full step
           for (let q = 0; q < m; q++) du[q] = Number.isFinite(dNewton[q]) ? dNewton[q] : 0;
           this.linearStep = true;
+          this.quickValid = true;
           break;
         }
       }
@@ -434,13 +489,14 @@ export class StationNewton {
     const fp = this.fp;
     for (let s = 0; s < fp.S; s++) {
       const d = fp.targetSlope[s];
-      // an open stream's target is its rate scaled to the capacity of its
-      // busiest station: damp its oscillations
-      const residual = fp.target[s] - fp.x[s];
-      const swing = residual * this.sLastResidual[s] < 0 && d === 0;
-      if (swing) this.sStep[s] = Math.max(0.05, this.sStep[s] * 0.5);
-      else this.sStep[s] = Math.min(1, this.sStep[s] * 1.5);
-      this.sLastResidual[s] = residual;
+      if (d === 0) {
+        // an open stream's target is its rate scaled to the capacity of its
+        // busiest station: damp its oscillations
+        const residual = fp.target[s] - fp.x[s];
+        if (residual * this.sLastResidual[s] < 0) this.sStep[s] = Math.max(0.05, this.sStep[s] * 0.5);
+        else this.sStep[s] = Math.min(1, this.sStep[s] * 1.5);
+        this.sLastResidual[s] = residual;
+      }
       this.sDamp[s] = this.sStep[s] / (1 - d * fp.ownSlope[s]);
     }
   }
@@ -482,7 +538,7 @@ export class StationNewton {
   private streamVectors(): void {
     const fp = this.fp;
     const topo = fp.topo;
-    const { sStart, sCls, sW, invSet, kGroup, kRank, kChannel, kPerGroup, kPerRank, kPerChannel } = topo;
+    const { sStart, sCls, sW, invSet, kGroup, kRank, kChannel, kPerGroup, kPerRank, kPerChannel, K } = topo;
     const { m, row, av, bv, touched, Dw, w, slot } = this;
     const actService = fp.actService;
     const colService = fp.colService;
@@ -492,6 +548,44 @@ export class StationNewton {
       this.pRow = new Int32Array(fp.S * m);
       this.pA = new Float64Array(fp.S * m);
       this.pB = new Float64Array(fp.S * m);
+    }
+    // per bank class: its rows and the coefficients that do not depend on the stream
+    const { cRows, cCoef } = this;
+    for (let k = 0; k < K; k++) {
+      const r = kRank[k];
+      const c = kChannel[k];
+      const o = k * 5;
+      cRows[o] = row[k];
+      cRows[o + 1] = row[this.oG + kGroup[k]];
+      cRows[o + 2] = row[this.oA + r];
+      cRows[o + 3] = row[this.oC + c];
+      const qF = (cRows[o + 4] = row[this.oF + r]);
+      const f = k * COEFS;
+      cCoef[f] = fp.kEpisode[k];
+      cCoef[f + 1] = kPerGroup[k] * colService;
+      cCoef[f + 2] = kPerRank[k] * actService; // activations per unit miss share
+      cCoef[f + 3] = kPerChannel[k] * fp.busService[c];
+      cCoef[f + 4] = missPenalty + fp.kWait[k] + fp.actWait[r]; // what a hit saves
+      cCoef[f + 5] = -fp.kLoadPerHit[k];
+      if (qF >= 0) {
+        // refresh balance rho drain = c, per unit share: d/dx = rho d drain - d c
+        const lr = fp.rankRate[r];
+        const by = fp.refreshDrainBy[r];
+        const rho = w[this.order[qF]];
+        const cr = fp.refreshC[r];
+        let drainConst: number;
+        let drainMiss = 0;
+        if (by === 0) drainConst = 0.1 * kPerRank[k];
+        else if (by === 1) drainConst = -kPerChannel[k];
+        else {
+          const util = fp.actUtil[r];
+          drainConst = kPerRank[k] * (1 / util - 1);
+          if (fp.actLoad[r] < 0.98) drainMiss = -(lr / (util * util)) * kPerRank[k] * actService;
+        }
+        const dc = (fp.refreshBacklogFull[r] ? -cr / lr : cr / lr) * kPerRank[k];
+        cCoef[f + 6] = rho * drainConst - dc;
+        cCoef[f + 7] = rho * drainMiss;
+      }
     }
     const { pRow, pA, pB } = this;
     let p = 0;
@@ -503,95 +597,54 @@ export class StationNewton {
       let nt = 0;
       for (let j = sStart[s]; j < sStart[s + 1]; j++) {
         const k = sCls[j];
+        const o = k * 5;
+        const f = k * COEFS;
         const wj = sW[j];
         const miss = 1 - fp.hEff[j];
-        const r = kRank[k];
-        const c = kChannel[k];
-        const qK = row[k];
-        const qG = row[this.oG + kGroup[k]];
-        const qA = row[this.oA + r];
-        const qC = row[this.oC + c];
-        const qF = row[this.oF + r];
         const hs = fp.hSlope[j];
-        const hitLat = -wj * hs * (missPenalty + fp.kWait[k] + fp.actWait[r]);
-        const dAct = inv * kPerRank[k] * miss * actService;
-        if (qK >= 0) {
-          let z = slot[qK];
-          if (z < 0 || z >= nt || touched[z] !== qK) {
+        const hitLat = -wj * hs * cCoef[f + 4];
+        for (let t = 0; t < 5; t++) {
+          const q = cRows[o + t];
+          if (q < 0) continue;
+          let z = slot[q];
+          if (z < 0 || z >= nt || touched[z] !== q) {
             z = nt++;
-            slot[qK] = z;
-            touched[z] = qK;
+            slot[q] = z;
+            touched[z] = q;
             av[z] = 0;
             bv[z] = 0;
           }
-          av[z] += wj * (miss + open) + hitLat;
-          bv[z] -= inv * miss * fp.kEpisode[k];
-        }
-        if (qG >= 0) {
-          let z = slot[qG];
-          if (z < 0 || z >= nt || touched[z] !== qG) {
-            z = nt++;
-            slot[qG] = z;
-            touched[z] = qG;
-            av[z] = 0;
-            bv[z] = 0;
+          // av: d latency / d wait; bv: d (row balance) / d rate
+          switch (t) {
+            case 0: // bank
+              av[z] += wj * (miss + open) + hitLat;
+              bv[z] -= inv * miss * cCoef[f];
+              break;
+            case 1: // bank group
+              av[z] += wj + hitLat;
+              bv[z] -= inv * cCoef[f + 1];
+              break;
+            case 2: // activate window
+              av[z] += wj * (miss + open);
+              bv[z] -= inv * miss * cCoef[f + 2];
+              break;
+            case 3: // data bus
+              av[z] += wj;
+              bv[z] -= inv * cCoef[f + 3];
+              break;
+            default: // refresh
+              av[z] += wj;
+              bv[z] += inv * (cCoef[f + 6] + miss * cCoef[f + 7]);
           }
-          av[z] += wj + hitLat;
-          bv[z] -= inv * kPerGroup[k] * colService;
         }
-        if (qA >= 0) {
-          let z = slot[qA];
-          if (z < 0 || z >= nt || touched[z] !== qA) {
-            z = nt++;
-            slot[qA] = z;
-            touched[z] = qA;
-            av[z] = 0;
-            bv[z] = 0;
-          }
-          av[z] += wj * (miss + open);
-          bv[z] -= dAct;
-        }
-        if (qC >= 0) {
-          let z = slot[qC];
-          if (z < 0 || z >= nt || touched[z] !== qC) {
-            z = nt++;
-            slot[qC] = z;
-            touched[z] = qC;
-            av[z] = 0;
-            bv[z] = 0;
-          }
-          av[z] += wj;
-          bv[z] -= inv * kPerChannel[k] * fp.busService[c];
-        }
-        if (qF >= 0) {
-          let z = slot[qF];
-          if (z < 0 || z >= nt || touched[z] !== qF) {
-            z = nt++;
-            slot[qF] = z;
-            touched[z] = qF;
-            av[z] = 0;
-            bv[z] = 0;
-          }
-          av[z] += wj;
-          // rho drain = c: d/dx = rho d drain - d c
-          const lr = fp.rankRate[r];
-          const dLr = inv * kPerRank[k];
-          const by = fp.refreshDrainBy[r];
-          let dDrain: number;
-          if (by === 0) dDrain = 0.1 * dLr;
-          else if (by === 1) dDrain = -inv * kPerChannel[k];
-          else {
-            const util = fp.actUtil[r];
-            dDrain = dLr * (1 / util - 1) - (fp.actLoad[r] < 0.98 ? (lr / (util * util)) * dAct : 0);
-          }
-          const cr = fp.refreshC[r];
-          bv[z] += w[this.order[qF]] * dDrain - (fp.refreshBacklogFull[r] ? -cr / lr : cr / lr) * dLr;
-        }
+        const qK = cRows[o];
+        const qG = cRows[o + 1];
         if (hs > 0 && (qK >= 0 || qG >= 0)) {
           // more wait, more hits: fewer activations on the bank and in the rank
           const dHits = share * hs;
-          const dBank = -dHits * fp.kLoadPerHit[k];
-          const dActs = dHits * kPerRank[k] * actService;
+          const dBank = dHits * cCoef[f + 5];
+          const dActs = dHits * cCoef[f + 2];
+          const qA = cRows[o + 2];
           if (qK >= 0) {
             Dw[qK * m + qK] += dBank;
             if (qG >= 0) Dw[qK * m + qG] += dBank;

@@ -66,6 +66,7 @@ export interface DramSolution {
 }
 
 function validate(s: DramStreamDemand, i: number): void {
+  if (s.requestsPerSec >= 0 && s.requestsPerSec < Infinity && s.rowHitRate >= 0 && s.rowHitRate <= 1 && s.readFraction >= 0 && s.readFraction <= 1 && s.maxOutstanding > 0 && (s.colours === null || s.colours.length > 0)) return;
   const where = `streams[${i}]`;
   if (!(s.requestsPerSec >= 0) || !Number.isFinite(s.requestsPerSec)) throw new InputError(`requestsPerSec must be a finite number >= 0, got ${s.requestsPerSec}`, `${where}.requestsPerSec`);
   if (!(s.rowHitRate >= 0 && s.rowHitRate <= 1)) throw new InputError(`rowHitRate must be in [0, 1], got ${s.rowHitRate}`, `${where}.rowHitRate`);
@@ -146,9 +147,14 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
       const rel = Math.abs(fp.target[s] - fp.x[s]) / Math.max(fp.lambda[s], 1e-15);
       if (rel > change) change = rel;
     }
-    const waitStep = newton.solve();
     // Done when every stream is at its target and no wait needs correcting;
-    // the answer is the state just evaluated.
+    // the answer is the state just evaluated. (After a small step the last
+    // round's Jacobian tells how far the waits are, without building a new one.)
+    if (change < TOLERANCE && newton.quickDistance() < WAIT_TOLERANCE) {
+      converged = true;
+      break;
+    }
+    const waitStep = newton.solve();
     if (change < TOLERANCE && waitStep < WAIT_TOLERANCE) {
       converged = true;
       break;
@@ -244,9 +250,10 @@ function packWarmState(fp: DramFixedPoint, newton: StationNewton): number[] {
   const { K, G } = fp.topo;
   const n = newton.n;
   // (a plain array: cheaper to allocate than a typed one for a few dozen numbers)
-  const out: number[] = new Array(S + 2 * n + K + G);
+  const out: number[] = new Array(2 * S + 2 * n + K + G);
   let o = 0;
   for (let i = 0; i < S; i++) out[o++] = fp.x[i];
+  for (let i = 0; i < S; i++) out[o++] = fp.lambda[i];
   for (let i = 0; i < n; i++) out[o++] = newton.w[i];
   for (let i = 0; i < n; i++) out[o++] = newton.active[i];
   for (let i = 0; i < K; i++) out[o++] = fp.kWait[i];
@@ -254,13 +261,20 @@ function packWarmState(fp: DramFixedPoint, newton: StationNewton): number[] {
   return out;
 }
 
+/**
+ * Each stream starts from the share of its demand it achieved before (so an
+ * unthrottled stream starts at its new demand), and the waits where they were.
+ */
 function unpackWarmState(fp: DramFixedPoint, newton: StationNewton, packed: number[]): void {
   const { S } = fp;
   const { K, G } = fp.topo;
   const n = newton.n;
-  for (let i = 0; i < S; i++) fp.x[i] = Math.min(fp.lambda[i], packed[i]);
-  newton.restore(packed, S, S + n);
-  let o = S + 2 * n;
+  for (let i = 0; i < S; i++) {
+    const before = packed[S + i];
+    fp.x[i] = before > 0 ? Math.min(fp.lambda[i], packed[i] * (fp.lambda[i] / before)) : fp.lambda[i];
+  }
+  newton.restore(packed, 2 * S, 2 * S + n);
+  let o = 2 * S + 2 * n;
   for (let i = 0; i < K; i++) fp.kWait[i] = packed[o++];
   for (let i = 0; i < G; i++) fp.groupWait[i] = packed[o++];
 }
