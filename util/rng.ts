@@ -2,37 +2,29 @@
 // streams are derived by name (`rngFor(seed, 'arrivals/lc0')`), so adding a new
 // consumer of randomness never shifts the draws of an existing one.
 import seedrandom from 'seedrandom';
+import { zigguratExponential, zigguratNormal } from './ziggurat.js';
 
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
   /** Uniform integer in [0, n). */
   int(n: number): number;
-  /** Exponential with the given mean. */
+  /** Uniform signed 32-bit integer. */
+  int32(): number;
+  /** Exponential with the given mean (Ziggurat). */
   exp(mean: number): number;
-  /** Standard normal (Box–Muller). */
+  /** Standard normal (Ziggurat). */
   normal(): number;
 }
 
 export function rngFor(seed: number | string, stream: string): Rng {
   const prng = seedrandom.alea(`${seed}/${stream}`);
-  let spare: number | null = null;
+  const src = { next: () => prng(), int32: () => prng.int32() };
   return {
-    next: () => prng(),
+    next: src.next,
     int: (n: number) => Math.floor(prng() * n),
-    exp: (mean: number) => -mean * Math.log(1 - prng()),
-    normal: () => {
-      if (spare !== null) {
-        const s = spare;
-        spare = null;
-        return s;
-      }
-      let u = 0;
-      while (u === 0) u = prng();
-      const v = prng();
-      const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
-      return r * Math.cos(2 * Math.PI * v);
-    },
+    int32: src.int32,
+    exp: (mean: number) => mean * zigguratExponential(src),
+    normal: () => zigguratNormal(src),
   };
 }

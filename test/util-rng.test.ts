@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { rngFor } from '../util/rng.js';
+
+/** Kolmogorov–Smirnov statistic of a sample against a CDF. */
+function ks(sample: number[], cdf: (x: number) => number): number {
+  const xs = [...sample].sort((a, b) => a - b);
+  let d = 0;
+  xs.forEach((x, i) => {
+    const f = cdf(x);
+    d = Math.max(d, Math.abs((i + 1) / xs.length - f), Math.abs(f - i / xs.length));
+  });
+  return d;
+}
+
+function erf(x: number): number {
+  // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7)
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+describe('seeded random streams', () => {
+  const n = 200_000;
+  // KS critical value at alpha = 0.001 for n samples
+  const crit = 1.95 / Math.sqrt(n);
+
+  it('normal draws follow the standard normal (KS test, tails included)', () => {
+    const r = rngFor(1, 'test/normal');
+    const xs = Array.from({ length: n }, () => r.normal());
+    expect(ks(xs, (x) => 0.5 * (1 + erf(x / Math.SQRT2)))).toBeLessThan(crit);
+    const tail = xs.filter((x) => Math.abs(x) > 3).length / n;
+    expect(tail).toBeGreaterThan(0.0027 * 0.8);
+    expect(tail).toBeLessThan(0.0027 * 1.2);
+  });
+
+  it('exponential draws follow the exponential with the given mean', () => {
+    const r = rngFor(2, 'test/exp');
+    const xs = Array.from({ length: n }, () => r.exp(3));
+    expect(ks(xs, (x) => 1 - Math.exp(-x / 3))).toBeLessThan(crit);
+    expect(xs.every((x) => x >= 0)).toBe(true);
+  });
+
+  it('the same seed and stream give the same draws; another stream differs', () => {
+    const a = rngFor(7, 's');
+    const b = rngFor(7, 's');
+    const c = rngFor(7, 't');
+    const da = Array.from({ length: 100 }, () => [a.next(), a.normal(), a.exp(1), a.int(10)]);
+    const db = Array.from({ length: 100 }, () => [b.next(), b.normal(), b.exp(1), b.int(10)]);
+    const dc = Array.from({ length: 100 }, () => [c.next(), c.normal(), c.exp(1), c.int(10)]);
+    expect(db).toEqual(da);
+    expect(dc).not.toEqual(da);
+  });
+});
