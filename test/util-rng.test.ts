@@ -51,3 +51,35 @@ describe('seeded random streams', () => {
     expect(dc).not.toEqual(da);
   });
 });
+
+describe('selectInPlace', () => {
+  it('finds the value a full sort puts at each rank, on any input', async () => {
+    const fc = (await import('fast-check')).default;
+    const { selectInPlace } = await import('../util/select.js');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ noNaN: true }), fc.constant(Infinity), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 300 }), fc.nat(), (xs, k0) => {
+        const k = k0 % xs.length;
+        const sorted = Float64Array.from(xs).sort();
+        expect(selectInPlace(Float64Array.from(xs), k)).toBe(sorted[k]);
+      }),
+    );
+  });
+});
+
+describe('chained selections (how a window takes p99, then p95, then p50)', () => {
+  it('each later selection, searching only below the previous rank, still equals the sorted value', async () => {
+    const fc = (await import('fast-check')).default;
+    const { selectInPlace } = await import('../util/select.js');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.constant(Infinity)), { minLength: 1, maxLength: 500 }), (xs) => {
+        const n = xs.length;
+        const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
+        const sorted = Float64Array.from(xs).sort();
+        const a = Float64Array.from(xs);
+        expect(selectInPlace(a, rank(0.99))).toBe(sorted[rank(0.99)]);
+        expect(selectInPlace(a, rank(0.95), 0, rank(0.99))).toBe(sorted[rank(0.95)]);
+        expect(selectInPlace(a, rank(0.5), 0, rank(0.95))).toBe(sorted[rank(0.5)]);
+      }),
+    );
+  });
+});

@@ -11,6 +11,7 @@
 // are rejected and count as infinitely late.
 import type { Rng } from '../../util/rng.js';
 import { F64Buffer } from '../../util/f64-buffer.js';
+import { selectInPlace } from '../../util/select.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
 const BUSY_SLOT_NS = 1_000_000;
@@ -217,13 +218,18 @@ export class LcService {
   takeWindow(nowNs: number, windowNs: number): LcWindowStats {
     const starts = this.starts.data;
     while (this.queueHead < this.starts.length && starts[this.queueHead] <= nowNs) this.queueHead++;
-    const lat = this.latencies.view().sort();
+    // percentiles by selection, highest first: each selection leaves everything
+    // below its rank in front, so the next one searches only that part
+    const lat = this.latencies.view();
     const n = lat.length;
-    const pct = (q: number) => (n === 0 ? 0 : lat[Math.min(n - 1, Math.ceil(q * n) - 1)]);
+    const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
+    const p99 = n === 0 ? 0 : selectInPlace(lat, rank(0.99));
+    const p95 = n === 0 ? 0 : selectInPlace(lat, rank(0.95), 0, rank(0.99));
+    const p50 = n === 0 ? 0 : selectInPlace(lat, rank(0.5), 0, rank(0.95));
     let sum = 0;
     let finite = 0;
     for (let i = 0; i < n; i++) {
-      if (lat[i] === Infinity) break; // sorted: the rejected ones are last
+      if (lat[i] === Infinity) continue; // rejected requests
       sum += lat[i];
       finite++;
     }
@@ -241,9 +247,9 @@ export class LcService {
     const stats: LcWindowStats = {
       requests: n,
       rejected: this.windowRejected,
-      p50Ns: pct(0.5),
-      p95Ns: pct(0.95),
-      p99Ns: pct(0.99),
+      p50Ns: p50,
+      p95Ns: p95,
+      p99Ns: p99,
       meanNs: finite > 0 ? sum / finite : 0,
       offeredRps: windowNs > 0 ? (this.windowArrivals * 1e9) / windowNs : 0,
       completedRps: windowNs > 0 ? (completed * 1e9) / windowNs : 0,
