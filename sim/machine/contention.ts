@@ -148,7 +148,7 @@ export interface ContentionWarmStart {
  * bounds the rounds (the quantum loop uses few, since the state moves little
  * between quanta and each quantum continues the iteration).
  */
-export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, warm?: ContentionWarmStart, maxIterations = MAX_ITERATIONS): { answers: ContentionAnswer[]; warm: ContentionWarmStart } {
+export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, warm?: ContentionWarmStart, maxIterations = MAX_ITERATIONS): { answers: ContentionAnswer[]; warm: ContentionWarmStart; converged: boolean; lastMove: number } {
   const previousCpi = warm?.cpi;
   const n = tasks.length;
   const hz = m.freqGHz * 1e9;
@@ -178,6 +178,8 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
   let llcInput: LlcInput | undefined = warm?.llc?.input;
   let llcBase: LlcFastResult | undefined = warm?.llc?.result;
   let iterations = 0;
+  let converged = false;
+  let lastMove = 0;
   for (let it = 0; it < maxIterations; it++) {
     for (let i = 0; i < n; i++) {
       ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
@@ -236,7 +238,11 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
       cpi[i] = next;
     }
     iterations = it + 1;
-    if (it > 0 && moved < CPI_TOLERANCE) break;
+    lastMove = moved;
+    if (moved < CPI_TOLERANCE && (it > 0 || previousCpi)) {
+      converged = true;
+      break;
+    }
   }
   lastIterations = iterations;
   const answers: ContentionAnswer[] = new Array(n);
@@ -258,7 +264,7 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
       cpuUsable: ioShare[i],
     };
   }
-  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined } };
+  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined }, converged, lastMove };
 }
 
 /** Weighted max-min fair allocation of `capacity` among demands. */

@@ -36,8 +36,9 @@ export interface SimPlatformOptions {
 const ECHO_SAMPLE_FRACTION = 0.1;
 const MIN_ECHO_LATENCY_NS = 100_000;
 const OCCUPANCY_RESOLVE_NS = 4_000_000;
-/** Fixed-point rounds per quantum solve (each quantum continues from the last). */
-const QUANTUM_ITERATIONS = 2;
+/** Fixed-point rounds per quantum solve (each quantum continues from the last until it settles). */
+const QUANTUM_ITERATIONS = 1;
+const UNSETTLED_MOVE = 0.01;
 
 interface Counters {
   cpuTimeNs: number;
@@ -104,6 +105,7 @@ export class SimPlatform implements Platform {
   private readonly exactBuf = new Int32Array(256);
   private warm: ContentionWarmStart | undefined;
   private lastSolveNs = 0;
+  private unsettled = false;
   /** Core interference: each core's group siblings, or null when the machine models none. */
   private readonly siblings: number[][] | null;
   /** Number of contention solves and the wall time they took (for the benchmark). */
@@ -250,6 +252,7 @@ export class SimPlatform implements Platform {
       if (moved * perBusy > 0.03 * totalTraffic) this.dirty = true;
       else if (moved > 0.1 && (this.sharesCoresWithOthers(t) || this.hasBusySiblings(t))) this.dirty = true;
     }
+    if (this.unsettled) this.dirty = true;
     for (const t of this.tasks) if (!t.lc && t.spec.load.valueAt(now) !== t.activityUsed) this.dirty = true;
     if (!this.dirty && now - this.lastSolveNs >= OCCUPANCY_RESOLVE_NS) {
       // a cache share that was filling with a real cold-miss excess (over 5
@@ -413,7 +416,7 @@ export class SimPlatform implements Platform {
       }),
       extraLoad,
     );
-    const { answers, warm } = solveContention(
+    const { answers, warm, lastMove } = solveContention(
       { freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec },
       this.tasks.map((t) => {
         const a = this.alloc.alloc[t.index];
@@ -437,6 +440,10 @@ export class SimPlatform implements Platform {
       full ? undefined : QUANTUM_ITERATIONS,
     );
     this.warm = warm;
+    // a quantum solve takes one round of the fixed point; while its last round
+    // still moved some CPI by more than UNSETTLED_MOVE, the next quantum takes
+    // another (the iteration is stepped through time)
+    this.unsettled = lastMove > UNSETTLED_MOVE;
     for (const t of this.tasks) {
       t.occupancyAtSolve = t.occupancyWays;
       t.ans = answers[t.index];
