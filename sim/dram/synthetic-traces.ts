@@ -86,7 +86,10 @@ function drawGap(g: GapSpec, rng: ReturnType<typeof rngFor>): number {
     case 'fixed':
       return g.cycles;
     case 'exp':
-      return Math.round(rng.exp(g.meanCycles));
+      // inverse-CDF draw, one uniform per gap, not rng.exp (Ziggurat): the
+      // DRAMsim3 figures in test/dram/fixtures were produced from exactly
+      // these traces, so their draws must not change
+      return Math.round(-g.meanCycles * Math.log(1 - rng.next()));
     case 'uniform':
       return g.minCycles + rng.int(g.maxCycles - g.minCycles + 1);
   }
