@@ -14,6 +14,10 @@ export interface ServiceFit {
   fittedInstrPerRequest: number | null;
   hostCpuUsPerRequest: number | null;
   simPresetCpuUsPerRequest: number | null;
+  /** Simulated CPU per request with the fitted instructions (the last correction step's run). */
+  simFittedCpuUsPerRequest: number | null;
+  /** Simulated alone runs the fit took after the preset's. */
+  steps: number;
 }
 
 /** The host's measurement path per service: host alone minus simulated alone (first seed), added to simulated latencies. */
@@ -227,7 +231,7 @@ export function comparisonMarkdown(c: Comparison): string {
     L.push(
       f.fittedInstrPerRequest === null
         ? `- Service demand of ${f.task}: not fitted (preset ${f.presetInstrPerRequest} instructions per request).`
-        : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request.`,
+        : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request (${f.simFittedCpuUsPerRequest === null ? 'n/a' : f.simFittedCpuUsPerRequest.toFixed(1)} us, ${f.steps} correction run(s)).`,
     );
   }
   const gbs = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e9).toFixed(2)} GB/s`);

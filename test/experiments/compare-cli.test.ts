@@ -66,6 +66,9 @@ describe('umbra compare', () => {
       const simAlone = c.runs.find((x) => x.side === 'sim' && x.label === 'alone-kv')!.figures.fc.kv;
       const simCpuUs = (simAlone.cpuCores / simAlone.completedRps) * 1e6;
       expect(Math.abs(Math.log(simCpuUs / fit.hostCpuUsPerRequest!))).toBeLessThan(Math.abs(Math.log(fit.simPresetCpuUsPerRequest! / fit.hostCpuUsPerRequest!)) + 0.05);
+      // ... by correction runs, the last of which is the simulated alone run reported
+      expect(fit.steps).toBeGreaterThanOrEqual(1);
+      expect(simCpuUs).toBeCloseTo(fit.simFittedCpuUsPerRequest!, 6);
       // the stream kernel's memory intensity was fitted on alone runs: its simulated alone bandwidth moved to the host stressor's
       expect(c.memoryFits).toHaveLength(1);
       const mf = c.memoryFits[0];
