@@ -134,10 +134,6 @@ export interface Topology {
   srStart: Int32Array;
   srShare: Float64Array;
   srCount: Float64Array;
-  /** Per stream: the same for channel classes (share of ONE channel of the class). */
-  scStart: Int32Array;
-  scCls: Int32Array;
-  scShare: Float64Array;
   /** Working state of the fixed point for this topology (reused across calls). */
   workspace: unknown;
 }
@@ -294,15 +290,12 @@ export function buildTopology(p: Prepared, sets: Int32Array[]): Topology {
   const sgCountL: number[][] = [];
   const srShareL: number[][] = [];
   const srCountL: number[][] = [];
-  const scClsL: number[][] = [];
-  const scShareL: number[][] = [];
   for (let s = 0; s < S; s++) {
     const set = sets[s];
     const n = set.length;
     const seenK = new Map<number, number>();
     const perGroup = new Map<number, number>(); // actual group -> banks of the stream
     const perRank = new Map<number, number>();
-    const perChannel = new Map<number, number>();
     for (const b of set) {
       const k = bankClassOf[b];
       seenK.set(k, (seenK.get(k) ?? 0) + 1);
@@ -310,8 +303,6 @@ export function buildTopology(p: Prepared, sets: Int32Array[]): Topology {
       perGroup.set(g, (perGroup.get(g) ?? 0) + 1);
       const r = (b / p.banksPerRank) | 0;
       perRank.set(r, (perRank.get(r) ?? 0) + 1);
-      const c = (b / p.banksPerChannel) | 0;
-      perChannel.set(c, (perChannel.get(c) ?? 0) + 1);
     }
     sClsL.push([...seenK.keys()]);
     sWL.push([...seenK.values()].map((v) => v / n));
@@ -327,14 +318,10 @@ export function buildTopology(p: Prepared, sets: Int32Array[]): Topology {
     const rs = byClass(perRank, (r) => rankClassOf[r], rUnits);
     srShareL.push(rs.share);
     srCountL.push(rs.count);
-    const cs = byClass(perChannel, (c) => channelClass[c], cUnits);
-    scClsL.push(cs.ids);
-    scShareL.push(cs.share);
   }
   const [sStart, sCls] = flatten(sClsL);
   const [sgStart, sgCls] = flatten(sgClsL);
   const [srStart] = flatten(srShareL);
-  const [scStart, scCls] = flatten(scClsL);
   return {
     S,
     K,
@@ -369,9 +356,6 @@ export function buildTopology(p: Prepared, sets: Int32Array[]): Topology {
     srStart,
     srShare: Float64Array.from(srShareL.flat()),
     srCount: Float64Array.from(srCountL.flat()),
-    scStart,
-    scCls,
-    scShare: Float64Array.from(scShareL.flat()),
     workspace: null,
   };
 }

@@ -23,10 +23,20 @@
 //    request finds one of its maxOutstanding slots free (Erlang's loss formula,
 //    tending to maxOutstanding / latency), so latency rises with load and the
 //    achieved bandwidth saturates at what the stations allow.
-//  Banks, bank groups, ranks and channels that the same streams reach alike
-//  are handled once per symmetry class (analytic-topology.ts; one class per
-//  level when every stream uses all colours), and the fixed point
-//  (analytic-fixed-point.ts) runs on typed arrays reused across calls.
+//
+// Solving (why it is fast):
+//  * Banks, bank groups, ranks and channels that the same streams reach alike
+//    are handled once per symmetry class (analytic-topology.ts; one class per
+//    level when every stream uses all colours), cached per colour assignment.
+//  * The model (analytic-fixed-point.ts) is evaluated on typed arrays
+//    allocated once per topology and reused across calls.
+//  * The fixed point is found by Newton steps on the steep station waits
+//    (analytic-newton.ts) rather than by damped iteration on the rates: a
+//    few rounds at any load instead of up to 30 (and then unconverged) near
+//    saturation. Damped iteration remains as a fallback for inputs the
+//    Newton steps do not settle.
+//  * A warm start (the previous answer) restores the rates and waits behind
+//    it, so a small change of demand costs one or two rounds.
 import type { DramConfig } from './dram-config.js';
 import { ddr4PeakBytesPerSec } from './dram-config.js';
 import { InputError } from '../../util/errors.js';
