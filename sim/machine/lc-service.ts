@@ -257,7 +257,10 @@ export class LcService {
       utilisation: util,
       instructions: this.windowInstructions,
     };
-    this.lastUtilisation = util;
+    // a zero-length window (an observe at the instant of the last) says
+    // nothing about utilisation: keep the estimate (it primes busyEstimate
+    // until the first request)
+    if (windowNs > 0) this.lastUtilisation = util;
     this.latencies.clear();
     this.windowArrivals = 0;
     this.windowRejected = 0;

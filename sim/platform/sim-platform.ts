@@ -248,7 +248,14 @@ export class SimPlatform implements Platform {
       const busy = this.workerBusy(t, now);
       const moved = Math.abs(busy - t.busyUsed);
       if (moved < 0.02) continue;
-      const perBusy = t.busyUsed > 0.01 ? (t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec) / t.busyUsed : 0;
+      if (t.busyUsed <= 0.01) {
+        // last solved idle: its traffic and CPU per unit of busy time are
+        // unknown (zero in that answer), so a service that started serving
+        // is always re-solved (else it would run on an idle answer for good)
+        this.dirty = true;
+        continue;
+      }
+      const perBusy = (t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec) / t.busyUsed;
       if (moved * perBusy > 0.03 * totalTraffic) this.dirty = true;
       else if (moved > 0.1 && (this.sharesCoresWithOthers(t) || this.hasBusySiblings(t))) this.dirty = true;
     }

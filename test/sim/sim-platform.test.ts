@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makePlatform, runFor, smallScenario } from './helpers.js';
 
+type SimPlatformLike = Awaited<ReturnType<typeof makePlatform>>;
+
 const p99 = (snaps: ReturnType<typeof runFor>, id: string) => {
   const xs = snaps.map((s) => s.tasks.find((t) => t.id === id)!.latency!.p99Ns).sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)];
@@ -30,6 +32,33 @@ describe('SimPlatform', () => {
     const pausedP99 = p99(runFor(shared, 300), 'kv');
     expect(pausedP99).toBeLessThan(sharedP99);
     expect(pausedP99).toBeLessThan(aloneP99 * 1.1);
+  });
+
+  it('a service solved while idle (an action before its first request) still gets its CPU and traffic once it serves', async () => {
+    // light load on one exclusive core: its busy fraction moves only a few
+    // points, which alone would not re-solve a service already accounted for
+    const raw = () => {
+      const r = smallScenario();
+      const kv = (r.tasks as Record<string, unknown>[])[0];
+      Object.assign(kv, { cores: '0', load: { constant: 1500 } });
+      // with nothing else whose cache share is still filling (that would re-solve anyway)
+      r.tasks = (r.tasks as Record<string, unknown>[]).filter((t) => t.id !== 'thrash');
+      return r;
+    };
+    const untouched = await makePlatform(raw());
+    const early = await makePlatform(raw());
+    // the control loop's order at t = 0: observe (a zero-length window), then apply
+    early.observe();
+    expect(early.apply([{ kind: 'setIoWeight', task: 'stream', weight: 50 }]).refused).toEqual([]);
+    const mean = (snaps: ReturnType<typeof runFor>, f: (t: ReturnType<SimPlatformLike['observe']>['tasks'][number]) => number) =>
+      snaps.slice(10).reduce((acc, x) => acc + f(x.tasks.find((t) => t.id === 'kv')!), 0) / (snaps.length - 10);
+    const a = runFor(untouched, 300);
+    const b = runFor(early, 300);
+    const cpuA = mean(a, (t) => t.cpuCores);
+    const cpuB = mean(b, (t) => t.cpuCores);
+    expect(cpuA).toBeGreaterThan(0.01);
+    expect(cpuB).toBeGreaterThan(0.8 * cpuA);
+    expect(cpuB).toBeLessThan(1.25 * cpuA);
   });
 
   it('more cores for an overloaded service cut its tail latency', async () => {
