@@ -107,6 +107,8 @@ export interface MachineParams {
 // (relative), warm-started from the previous solve's CPIs.
 const MAX_ITERATIONS = 12;
 const CPI_TOLERANCE = 0.002;
+/** Share of the way to the new CPI a round goes, until the direction flips. */
+const FULL_STEP = 0.9;
 
 let lastIterations = 0;
 /** Rounds the last solve took (for the benchmark). */
@@ -138,6 +140,14 @@ function sameLlcInput(prev: LlcInput, accesses: number[], tasks: ContentionTask[
 /** What a solve leaves for the next one to start from. */
 export interface ContentionWarmStart {
   cpi: number[];
+  /**
+   * Per task: the step size and the last CPI change of the iteration, so a
+   * solve that continues the last one (the quantum loop takes one round per
+   * quantum) still sees a direction flip and damps it; without them every
+   * round started at the full step and an oscillating task never settled.
+   */
+  step?: Float64Array;
+  lastDelta?: Float64Array;
   llcEvictionTime: number;
   /** The last full LLC solve and what it was computed from. */
   llc?: { input: LlcInput; result: LlcFastResult };
@@ -161,8 +171,11 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
   const lat = new Float64Array(n);
   const ioShare = new Float64Array(n).fill(1);
   const newCpi = new Float64Array(n);
-  const step = new Float64Array(n).fill(0.9);
-  const lastDelta = new Float64Array(n);
+  // a bounded solve continues the last one's iteration (damping included); a
+  // full solve (after an action: the fixed point moved) starts at full step
+  const continued = maxIterations < MAX_ITERATIONS && !!warm?.step && warm.step.length === n && !!warm.lastDelta && warm.lastDelta.length === n;
+  const step = continued ? Float64Array.from(warm!.step!) : new Float64Array(n).fill(FULL_STEP);
+  const lastDelta = continued ? Float64Array.from(warm!.lastDelta!) : new Float64Array(n);
   let anyIo = false;
   for (let i = 0; i < n; i++) {
     const t = tasks[i];
@@ -231,7 +244,8 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
     let moved = 0;
     for (let i = 0; i < n; i++) {
       const delta = newCpi[i] - cpi[i];
-      if (it > 0 && delta * lastDelta[i] < 0) step[i] *= 0.5;
+      if ((it > 0 || continued) && delta * lastDelta[i] < 0) step[i] *= 0.5;
+      else if (it === 0 && continued && delta * lastDelta[i] > 0) step[i] = Math.min(FULL_STEP, step[i] * 1.5); // same direction again: speed back up
       lastDelta[i] = delta;
       const next = it === 0 && !previousCpi ? newCpi[i] : cpi[i] + step[i] * delta;
       moved = Math.max(moved, Math.abs(next - cpi[i]) / cpi[i]);
@@ -264,7 +278,7 @@ export function solveContention(m: MachineParams, tasks: ContentionTask[], dram:
       cpuUsable: ioShare[i],
     };
   }
-  return { answers, warm: { cpi, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined }, converged, lastMove };
+  return { answers, warm: { cpi, step, lastDelta, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined }, converged, lastMove };
 }
 
 /** Weighted max-min fair allocation of `capacity` among demands. */

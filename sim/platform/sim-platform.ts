@@ -264,9 +264,22 @@ export class SimPlatform implements Platform {
     if (!this.dirty && now - this.lastSolveNs >= OCCUPANCY_RESOLVE_NS) {
       // a cache share that was filling with a real cold-miss excess (over 5
       // points, e.g. after a new mask or a migration) re-solves once half of it is gone
+      // -- and only when that matters: the drop in its miss ratio moves its
+      // own CPI by more than 1% or the machine's memory traffic by more
+      // than 3% (a slowly filling share of a task that barely touches the
+      // LLC otherwise re-solved the machine every few milliseconds)
       for (const t of this.tasks) {
         const then = coldMiss(t, t.occupancyAtSolve);
-        if (then > 0.05 && coldMiss(t, t.occupancyWays) < then / 2) this.dirty = true;
+        if (then <= 0.05) continue;
+        const drop = then - coldMiss(t, t.occupancyWays);
+        if (drop <= then / 2) continue;
+        const k = t.kernel;
+        const cpiMove = ((k.apki / 1000) * drop * t.ans.dramLatencyNs * this.scenario.machine.cores.freqGHz) / Math.max(0.05, k.mlp) / Math.max(1e-9, t.ans.cpi);
+        const trafficMove = (t.ans.llcAccessesPerSec * drop * (1 + k.writeFraction) * this.scenario.machine.llc.lineBytes) / Math.max(1, totalTraffic);
+        if (cpiMove > 0.01 || trafficMove > 0.03) {
+          this.dirty = true;
+          break;
+        }
       }
     }
     if (this.llcExact) this.dirty = true;
