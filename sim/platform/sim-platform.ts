@@ -266,8 +266,9 @@ export class SimPlatform implements Platform {
       // points, e.g. after a new mask or a migration) re-solves once half of it is gone
       // -- and only when that matters: the drop in its miss ratio moves its
       // own CPI by more than 1% or the machine's memory traffic by more
-      // than 3% (a slowly filling share of a task that barely touches the
-      // LLC otherwise re-solved the machine every few milliseconds)
+      // than 3% (the same materiality as for a service's load above; on the
+      // benchmark scenario nearly every such fill is material: first-class
+      // services' small shares refill after each change of their load)
       for (const t of this.tasks) {
         const then = coldMiss(t, t.occupancyAtSolve);
         if (then <= 0.05) continue;
