@@ -216,26 +216,32 @@ export class HostPlatform implements Platform {
   private readSlowStats(task: HostTask, t: number): void {
     const procRoot = this.rt.paths.procRoot;
     if (task.proc.exited) return;
-    // Stragglers: processes the task forked while it was being moved in.
-    if (task.cgroup) attachTree(task.cgroup, procRoot, task.proc.pid, task.attachedPids);
-    const pids = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
+    // Stragglers: processes the task forked while it was being moved in
+    // (checked in the first few rounds only; see HostTask.stragglerChecksLeft).
+    if (task.cgroup && task.stragglerChecksLeft > 0) {
+      attachTree(task.cgroup, procRoot, task.proc.pid, task.attachedPids);
+      task.stragglerChecksLeft--;
+    }
+    // the task's processes, listed only when a /proc fallback needs them
+    let pidList: number[] | null = null;
+    const pidsOf = () => (pidList ??= task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid));
     const st = task.cgroup?.stats({ cpu: false }) ?? {};
     if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;
     else {
       let rss = 0;
-      for (const p of pids) rss += readProcStatus(procRoot, p)?.rssBytes ?? 0;
+      for (const p of pidsOf()) rss += readProcStatus(procRoot, p)?.rssBytes ?? 0;
       task.rssBytes = rss;
     }
     if (st.ioBytes !== undefined) task.ioBytes = st.ioBytes;
     else {
       let io = 0;
-      for (const p of pids) io += readProcIoBytes(procRoot, p) ?? 0;
+      for (const p of pidsOf()) io += readProcIoBytes(procRoot, p) ?? 0;
       // Bytes of processes that exited are gone from /proc; keep the total monotone.
       task.ioBytes = Math.max(task.ioBytes ?? 0, io);
     }
     if (task.cpuCounter < 0 && this.rt.perf.value(task.slot, 'taskClock') === undefined) {
       let ticks = 0;
-      for (const p of pids) {
+      for (const p of pidsOf()) {
         const s = readProcStat(procRoot, p);
         if (s) ticks += s.userTicks + s.systemTicks;
       }

@@ -39,6 +39,9 @@ import { chooseStressor } from './workloads/stressors.js';
 import { UnsupportedError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
+/** Slow-stat rounds (one a second per task) that look for processes left out of a task's cgroups. */
+const STRAGGLER_CHECKS = 3;
+
 export interface HostPlatformOptions {
   tasks: HostTaskSpec[];
   /** Seed of the load generators' arrivals and key choices. */
@@ -253,6 +256,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         nextSlowNs: 0,
         view: null,
         attachedPids: new Set(),
+        stragglerChecksLeft: STRAGGLER_CHECKS,
       };
       task.proc = pm.spawn(spec.id, argv, {
         cwd: taskDir,

@@ -44,4 +44,13 @@ export interface HostTask {
   view: { allocation: Allocation; reserved: ReservationView } | null;
   /** Processes moved into the task's cgroups (all hierarchies) so far. */
   attachedPids: Set<number>;
+  /**
+   * Slow-stat rounds that still look for stragglers (processes forked while
+   * the tree was being moved). attachTree at start repeats until a pass finds
+   * nothing new, and later children of attached processes are born in the
+   * groups, so a few checks after start suffice; each costs a walk of the
+   * task's /proc tree, which every second for ever was a third of the 10 ms
+   * loop's CPU.
+   */
+  stragglerChecksLeft: number;
 }
