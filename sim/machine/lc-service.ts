@@ -105,9 +105,20 @@ export class LcService {
   }
 
   /** Instructions per ns per worker core, after a contention solve. */
-  setSpeeds(speedOf: (coreId: number) => number): void {
+  /**
+   * Instructions per ns of each worker (its share of its core x clock / CPI)
+   * and the CPI itself, which the CPU-time accounting needs: a request's
+   * CPU time is its instructions x CPI / clock, whatever its share of the core.
+   */
+  setSpeeds(speedOf: (coreId: number) => number, cpi: number): void {
     for (const s of this.servers) s.speed = speedOf(s.coreId);
+    this.cpi = cpi;
   }
+
+  /** Instructions and core cycles of every request dispatched so far (counted at dispatch). */
+  dispatchedInstructions = 0;
+  dispatchedCycles = 0;
+  private cpi = 1;
 
   /**
    * Fraction of time a worker is busy, decayed over the last few milliseconds
@@ -206,6 +217,8 @@ export class LcService {
       this.windowBusyNs += serviceNs;
       this.addBusy(arrival, serviceNs);
       this.windowInstructions += instr;
+      this.dispatchedInstructions += instr;
+      this.dispatchedCycles += instr * this.cpi;
       this.completions.push(done);
     }
     if (this.queueHead > 4096 && this.queueHead * 2 > this.starts.length) {

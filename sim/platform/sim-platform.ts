@@ -74,6 +74,9 @@ interface SimTask {
   measuredMiss: number | undefined;
   /** Working set, reported as RSS. */
   rssBytes: number;
+  /** First-class: the service's dispatched instructions and cycles already in the counters. */
+  lcInstructionsSeen: number;
+  lcCyclesSeen: number;
 }
 
 /** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
@@ -171,6 +174,8 @@ export class SimPlatform implements Platform {
         occupancyAtSolve: 0,
         activityUsed: 0,
         warmBytesPerSec: 0,
+        lcInstructionsSeen: 0,
+        lcCyclesSeen: 0,
         cpuCores: 0,
         ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
         c: zeroCounters(),
@@ -338,15 +343,21 @@ export class SimPlatform implements Platform {
       const turnoverSec = Math.max(1e-4, (this.scenario.machine.llc.ways * this.sets) / Math.max(1, totalMissesPerSec));
       for (const t of this.tasks) {
         const a = t.ans;
-        const cpuNs = t.cpuCores * a.cpuUsable * dtNs;
-        t.c.cpuTimeNs += cpuNs;
-        t.c.cycles += (cpuNs / 1e9) * this.hz;
-        t.c.instructions += a.instructionsPerSec * dt;
-        t.c.llcAccesses += a.llcAccessesPerSec * dt;
-        t.c.llcMisses += a.llcAccessesPerSec * a.missRatio * dt;
-        t.c.memReadBytes += a.memReadBytesPerSec * dt;
-        t.c.memWriteBytes += a.memWriteBytesPerSec * dt;
-        t.c.ioBytes += a.ioBytesPerSec * dt;
+        if (t.lc) {
+          // a service's counters follow the requests it ran (accountRequests);
+          // only warm-up traffic is a rate
+          t.c.memReadBytes += t.warmBytesPerSec * dt;
+        } else {
+          const cpuNs = t.cpuCores * a.cpuUsable * dtNs;
+          t.c.cpuTimeNs += cpuNs;
+          t.c.cycles += (cpuNs / 1e9) * this.hz;
+          t.c.instructions += a.instructionsPerSec * dt;
+          t.c.llcAccesses += a.llcAccessesPerSec * dt;
+          t.c.llcMisses += a.llcAccessesPerSec * a.missRatio * dt;
+          t.c.memReadBytes += a.memReadBytesPerSec * dt;
+          t.c.memWriteBytes += a.memWriteBytesPerSec * dt;
+          t.c.ioBytes += a.ioBytesPerSec * dt;
+        }
         if (!this.llcExact) {
           // cache occupancy moves toward the steady share: fills at the task's miss rate, shrinks as the region turns over
           const target = a.targetOccupancyWays;
@@ -360,7 +371,40 @@ export class SimPlatform implements Platform {
       if (this.llcExact) this.replayExact(dtNs);
       this.lastIntegratedNs = tNs;
     }
-    for (const t of this.tasks) t.lc?.runUntil(tNs);
+    for (const t of this.tasks) {
+      if (!t.lc) continue;
+      t.lc.runUntil(tNs);
+      this.accountRequests(t);
+    }
+  }
+
+  /**
+   * A first-class service's counters from the requests it dispatched since
+   * the last call: instructions, cycles at the CPI they ran at, CPU time =
+   * cycles / clock, and the LLC and memory traffic those instructions make at
+   * the current miss ratio. (The rates of the contention answer assume the
+   * busy fraction of the last solve, which a service's load moves between
+   * solves; CPU per request accounted from them drifted by 20% and more.)
+   */
+  private accountRequests(t: SimTask): void {
+    const lc = t.lc!;
+    const instr = lc.dispatchedInstructions - t.lcInstructionsSeen;
+    const cycles = lc.dispatchedCycles - t.lcCyclesSeen;
+    if (instr <= 0) return;
+    t.lcInstructionsSeen = lc.dispatchedInstructions;
+    t.lcCyclesSeen = lc.dispatchedCycles;
+    const k = t.kernel;
+    const accesses = (instr * k.apki) / 1000;
+    const misses = accesses * t.ans.missRatio;
+    const lineBytes = this.scenario.machine.llc.lineBytes;
+    t.c.instructions += instr;
+    t.c.cycles += cycles;
+    t.c.cpuTimeNs += cycles / this.scenario.machine.cores.freqGHz;
+    t.c.llcAccesses += accesses;
+    t.c.llcMisses += misses;
+    t.c.memReadBytes += misses * lineBytes;
+    t.c.memWriteBytes += misses * k.writeFraction * lineBytes;
+    t.c.ioBytes += (instr * k.ioBytesPerKiloInstr) / 1000;
   }
 
   /** Exact mode: replay the segment's accesses, interleaved by rate, through the exact LRU cache. */
@@ -472,7 +516,7 @@ export class SimPlatform implements Platform {
       if (t.lc) {
         const share = shares.workerShare[t.index];
         const cpi = t.ans.cpi;
-        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi);
+        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi, cpi);
       }
     }
   }
