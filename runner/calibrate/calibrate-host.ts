@@ -13,6 +13,7 @@ import { findCacheLevels, type CacheLevelEstimate, type CurvePoint } from './cac
 import { computeOpsPerSec, pointerChaseNs, streamBytesPerSec, type KernelImpl } from './kernels.js';
 import { measureCoreInterference, type CoreInterferenceMeasurement } from './core-interference.js';
 import { measureStreamStressor, type StressorBandwidth } from './stressor-bandwidth.js';
+import { measureLoadedLatency, type LoadedLatency } from './loaded-latency.js';
 
 export interface HostCalibration {
   schema: 'umbra-host-calibration/1';
@@ -37,6 +38,8 @@ export interface HostCalibration {
   coreInterference?: CoreInterferenceMeasurement | { unavailable: string };
   /** The built-in streaming stressor alone on one core (stressor-bandwidth.ts), or why it was not measured. */
   streamStressor?: StressorBandwidth | { unavailable: string };
+  /** DRAM latency alone and next to a streaming copy on another core (loaded-latency.ts), or why it was not measured. */
+  loadedLatency?: LoadedLatency | { unavailable: string };
   seed: number | string;
 }
 
@@ -118,7 +121,8 @@ export const STREAM_STRESSOR_BYTES = 256 * 1024 * 1024;
 /**
  * calibrateHost plus the measurements that need threads or processes of
  * their own: core interference (the compute kernel alone and in pairs of
- * cores) and the built-in stream stressor's bandwidth alone on one core.
+ * cores), DRAM latency next to a copy on another core, and the built-in
+ * stream stressor's bandwidth alone on one core.
  */
 export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCalibration> {
   const cal = calibrateHost(o);
@@ -129,6 +133,14 @@ export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCa
       cal.coreInterference = await measureCoreInterference({ cores, quick: o.quick });
     } catch (err) {
       cal.coreInterference = { unavailable: (err as Error).message };
+    }
+  }
+  if (cores.length < 2) cal.loadedLatency = { unavailable: 'one core: no second core for the copy' };
+  else {
+    try {
+      cal.loadedLatency = await measureLoadedLatency({ chaseCore: cores[0], copyCore: cores[1], quick: o.quick });
+    } catch (err) {
+      cal.loadedLatency = { unavailable: (err as Error).message };
     }
   }
   try {

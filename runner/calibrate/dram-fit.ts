@@ -7,9 +7,19 @@
 // host's streaming copy did. Two knobs of the DDR4 preset do it:
 //
 //  - channels (a power of two) set the peak: each doubles the data buses.
-//    Chosen so the simulated bandwidth of a copy (an open stream, row-buffer
-//    friendly like the stream kernel, half reads and half writes) is nearest
-//    the measured copy bandwidth on a log scale.
+//    When the latency under load was measured (loaded-latency.ts: a chase
+//    next to a copy on another core), the channel count is the one whose
+//    simulated latency inflation under the same copy traffic (its measured
+//    bandwidth, demanded of the simulated memory) is nearest the measured
+//    inflation, among those that carry that traffic at all: what a
+//    co-located service feels from a neighbour's traffic is the quantity
+//    that matters, and one core's copy bandwidth alone cannot place the peak
+//    (the core's misses in flight may limit it first; fitting the peak to it
+//    made a fitted copy saturate the simulated memory where the host's did
+//    not). Without that measurement: the channel count whose simulated
+//    bandwidth of a copy (an open stream, row-buffer friendly like the
+//    stream kernel, half reads and half writes) is nearest the measured copy
+//    bandwidth on a log scale.
 //  - extra read-latency cycles on tCL. A dependent load on a real host pays
 //    more than the DRAM device's tRCD + tCL + burst: the miss walks the cache
 //    hierarchy, crosses the interconnect, waits in the memory controller and,
@@ -52,6 +62,32 @@ export interface DramFit {
   /** Relative errors, percent: 100 x (simulated - measured) / measured. */
   latencyErrorPct: number;
   bandwidthErrorPct: number;
+  /** How the channel count was chosen. */
+  rule: 'loaded-latency' | 'copy-bandwidth';
+  /** With the loaded-latency rule: the simulated and the measured inflation (loaded / alone). */
+  simLoadedInflation?: number;
+  hostLoadedInflation?: number;
+  /** Why the loaded-latency rule was not used although a measurement was given. */
+  ruleNote?: string;
+}
+
+/** What the latency under load measured (LoadedLatency's inflation and copy bandwidth). */
+export interface LoadedTarget {
+  inflation: number;
+  copyBytesPerSec: number;
+}
+
+/** A config carries the copy when it moves at least this share of what is demanded. */
+const CARRY_SHARE = 0.95;
+
+/** The chase's latency next to a copy demanding `copyBytesPerSec`, over its latency alone; null when the config cannot carry the copy. */
+export function loadedInflation(config: DramConfig, copyBytesPerSec: number): number | null {
+  const bytesPerRequest = (config.busWidthBits / 8) * config.burstLength;
+  const alone = unloadedLatencyNs(config);
+  const demanded = copyBytesPerSec / bytesPerRequest;
+  const s = solveDram(config, [{ ...UNLOADED_PROBE, requestsPerSec: 1e9 / alone }, { ...COPY_PROBE, requestsPerSec: demanded }]).streams;
+  if (s[1].achievedRequestsPerSec < CARRY_SHARE * demanded) return null;
+  return s[0].avgLatencyNs / alone;
 }
 
 export function unloadedLatencyNs(config: DramConfig): number {
@@ -89,18 +125,28 @@ function fitTcl(base: DramConfig, channels: number, targetNs: number): { tCL: nu
   return { tCL: best, latencyNs: lat(best) };
 }
 
-export function fitDram(target: { latencyNs: number; bandwidthBytesPerSec: number }, presetName = DRAM_FIT_PRESET): DramFit {
+export function fitDram(target: { latencyNs: number; bandwidthBytesPerSec: number; loaded?: LoadedTarget }, presetName = DRAM_FIT_PRESET): DramFit {
   if (!(target.latencyNs > 0) || !(target.bandwidthBytesPerSec > 0)) throw new RangeError('the DRAM fit needs a positive measured latency and bandwidth');
+  const loaded = target.loaded;
+  if (loaded && !(loaded.inflation > 0 && loaded.copyBytesPerSec > 0)) throw new RangeError('the DRAM fit needs a positive loaded inflation and copy bandwidth');
   const base = DRAM_PRESETS[presetName];
   if (!base) throw new RangeError(`unknown DRAM preset ${presetName}`);
-  let best: DramFit | null = null;
-  let bestDistance = Infinity;
-  for (const channels of DRAM_FIT_CHANNELS) {
+  const candidates = DRAM_FIT_CHANNELS.map((channels) => {
     const { tCL, latencyNs } = fitTcl(base, channels, target.latencyNs);
     const config = withTiming(base, channels, tCL);
-    const bw = copyBytesPerSec(config);
-    const distance = Math.abs(Math.log(bw / target.bandwidthBytesPerSec));
-    if (distance < bestDistance) {
+    return { channels, tCL, latencyNs, config, bw: copyBytesPerSec(config), inflation: loaded ? loadedInflation(config, loaded.copyBytesPerSec) : null };
+  });
+  const carrying = candidates.filter((c) => c.inflation !== null);
+  const byLoaded = loaded !== undefined && carrying.length > 0;
+  let ruleNote: string | undefined;
+  if (loaded && !byLoaded) ruleNote = `no channel count up to ${DRAM_FIT_CHANNELS[DRAM_FIT_CHANNELS.length - 1]} carries the measured ${(loaded.copyBytesPerSec / 1e9).toFixed(2)} GB/s copy: channels fitted to the copy bandwidth instead`;
+  let best: DramFit | null = null;
+  let bestDistance = Infinity;
+  for (const c of byLoaded ? carrying : candidates) {
+    const { channels, tCL, latencyNs, config, bw } = c;
+    // fewer channels win ties (candidates are in increasing order)
+    const distance = byLoaded ? Math.abs(Math.log(c.inflation! / loaded!.inflation)) : Math.abs(Math.log(bw / target.bandwidthBytesPerSec));
+    if (distance < bestDistance - 1e-12) {
       bestDistance = distance;
       best = {
         preset: presetName,
@@ -114,6 +160,9 @@ export function fitDram(target: { latencyNs: number; bandwidthBytesPerSec: numbe
         simCopyBytesPerSec: bw,
         latencyErrorPct: (100 * (latencyNs - target.latencyNs)) / target.latencyNs,
         bandwidthErrorPct: (100 * (bw - target.bandwidthBytesPerSec)) / target.bandwidthBytesPerSec,
+        rule: byLoaded ? 'loaded-latency' : 'copy-bandwidth',
+        ...(byLoaded ? { simLoadedInflation: c.inflation!, hostLoadedInflation: loaded!.inflation } : {}),
+        ...(ruleNote ? { ruleNote } : {}),
       };
     }
   }

@@ -14,8 +14,10 @@
 //                      noted. Without sysfs: the last measured level, 16 ways.
 //                      The size is rounded to whole sets.
 //   llc.hitLatencyCycles  the measured latency of the level nearest the LLC's size
-//   dram               fitDram(): channels for the streaming bandwidth, extra
-//                      tCL cycles for the pointer-chase DRAM latency
+//   dram               fitDram(): channels for the latency under a copy's
+//                      load on another core when measured (else for the
+//                      streaming bandwidth), extra tCL cycles for the
+//                      pointer-chase DRAM latency
 //   memory.capacityBytes  MemTotal
 //   cores.interference groups of cores whose compute kernels slowed each other
 //                      by more than GROUP_THRESHOLD when run together, and
@@ -66,12 +68,18 @@ export const hostCalibrationSchema = z
       ])
       .optional(),
     streamStressor: z.union([z.object({ unavailable: z.string() }).passthrough(), z.object({ bytesPerSec: positive, core: z.number().int().nonnegative() }).passthrough()]).optional(),
+    loadedLatency: z
+      .union([
+        z.object({ unavailable: z.string() }).passthrough(),
+        z.object({ aloneNs: positive, loadedNs: positive, inflation: positive, copyBytesPerSec: positive, disturbed: z.boolean().optional(), backgroundCores: z.number().min(0).optional() }).passthrough(),
+      ])
+      .optional(),
   })
   .passthrough();
 
 export type CalibrationInput = Pick<
   HostCalibration,
-  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes' | 'coreIds' | 'coreInterference' | 'streamStressor'
+  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes' | 'coreIds' | 'coreInterference' | 'streamStressor' | 'loadedLatency'
 > & { curve?: HostCalibration['curve'] };
 
 /** Validate parsed calibration JSON; `where` names the file. */
@@ -208,11 +216,20 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
   else if (llcLevel) notes.push(`llc.hitLatencyCycles ${hitLatencyCycles}: the measured ${round(llcLevel.latencyNs, 1)} ns of the level ending at ${mib(llcLevel.sizeBytes)}`);
 
   // DRAM
-  const dram = fitDram({ latencyNs: cal.dramLatencyNs, bandwidthBytesPerSec: cal.streamBandwidthBytesPerSec });
+  // the latency under load places the peak when it was measured on a quiet host
+  const ll = cal.loadedLatency;
+  const loaded = ll && 'inflation' in ll && !ll.disturbed ? { inflation: ll.inflation, copyBytesPerSec: ll.copyBytesPerSec } : undefined;
+  if (ll && 'unavailable' in ll) notes.push(`DRAM latency under load not measured (${ll.unavailable}): channels fitted to the copy bandwidth`);
+  else if (ll && 'inflation' in ll && ll.disturbed) notes.push(`DRAM latency under load left out: other processes were busy during every loaded run (${round(ll.backgroundCores ?? 0, 2)} cores): channels fitted to the copy bandwidth`);
+  const dram = fitDram({ latencyNs: cal.dramLatencyNs, bandwidthBytesPerSec: cal.streamBandwidthBytesPerSec, ...(loaded ? { loaded } : {}) });
+  const channelsWhy =
+    dram.rule === 'loaded-latency' && ll && 'inflation' in ll
+      ? `channels chosen by latency under load: a chase on core ${ll.chaseCore} took ${round(ll.aloneNs, 1)} ns alone and ${round(ll.loadedNs, 1)} ns (x${round(ll.inflation, 3)}) while a copy on core ${ll.copyCore} moved ${round(ll.copyBytesPerSec / 1e9, 2)} GB/s; simulated x${round(dram.simLoadedInflation!, 3)} under the same traffic`
+      : `channels chosen by copy bandwidth${dram.ruleNote ? ` (${dram.ruleNote})` : ''}`;
   notes.push(
     `dram: ${dram.preset} with ${dram.channels} channel(s) and tCL ${dram.tCL} (${dram.extraReadCycles >= 0 ? '+' : ''}${dram.extraReadCycles} cycles for the path from core to controller): ` +
       `simulated unloaded latency ${round(dram.simUnloadedLatencyNs, 1)} ns vs measured ${round(cal.dramLatencyNs, 1)} ns (${signed(dram.latencyErrorPct)}%; the preset alone gives ${round(dram.presetUnloadedLatencyNs, 1)} ns), ` +
-      `simulated copy bandwidth ${round(dram.simCopyBytesPerSec / 1e9, 2)} GB/s vs measured ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s (${signed(dram.bandwidthErrorPct)}%; channels come in powers of two)`,
+      `simulated copy bandwidth ${round(dram.simCopyBytesPerSec / 1e9, 2)} GB/s vs measured ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s (${signed(dram.bandwidthErrorPct)}%); ${channelsWhy}`,
   );
 
   const description: Record<string, unknown> = {
@@ -309,6 +326,9 @@ export function machineDescriptionYaml(m: MachineMapping, cal: CalibrationInput)
       ? [`# core pairs (compute kernel together / alone, CPI increase): ${cal.coreInterference.pairs.map((p) => `${p.cores.join('+')} ${pct(p.slowdown)}`).join(', ') || 'none'}`]
       : []),
     ...(cal.streamStressor && 'bytesPerSec' in cal.streamStressor ? [`# built-in stream stressor alone on core ${cal.streamStressor.core}: ${round(cal.streamStressor.bytesPerSec / 1e9, 2)} GB/s`] : []),
+    ...(cal.loadedLatency && 'inflation' in cal.loadedLatency
+      ? [`# DRAM latency under load (chase on core ${cal.loadedLatency.chaseCore}, copy on core ${cal.loadedLatency.copyCore}): ${round(cal.loadedLatency.aloneNs, 1)} ns alone, ${round(cal.loadedLatency.loadedNs, 1)} ns loaded, copy ${round(cal.loadedLatency.copyBytesPerSec / 1e9, 2)} GB/s`]
+      : []),
     `# cache levels (latency curve): ${cal.cacheLevels.map((l) => `${mib(l.sizeBytes)} ${round(l.latencyNs, 1)} ns`).join(', ') || 'none found'}`,
     '# mapping:',
     ...m.notes.map((n) => `#  - ${n}`),

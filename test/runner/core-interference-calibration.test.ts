@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { GROUP_THRESHOLD, groupsFromPairs, measureCoreInterference } from '../../runner/calibrate/core-interference.js';
+import { measureLoadedLatency } from '../../runner/calibrate/loaded-latency.js';
+import { availableParallelism } from 'node:os';
 import { measureStreamStressor } from '../../runner/calibrate/stressor-bandwidth.js';
 import { machineFromCalibration, parseCalibration, type CalibrationInput } from '../../runner/calibrate/machine-from-calibration.js';
 import { parseMachineDescription } from '../../sim/machine/machine-description.js';
@@ -125,6 +127,17 @@ describe('measured on this host', () => {
     expect(groupsFromPairs(r.pairs)).toEqual({ groups: r.groups, computeSlowdown: r.computeSlowdown });
     expect(r.backgroundCores).toBeGreaterThanOrEqual(0);
   }, 30_000);
+
+  it.skipIf(!nativeAddon() || availableParallelism() < 2)('the latency under load: a chase alone and next to a copy on the other core, with the copy\'s bandwidth', async () => {
+    const r = await measureLoadedLatency({ chaseCore: 0, copyCore: 1, workingSetBytes: 64 << 20, copyBytes: 64 << 20, quick: true });
+    if ('unavailable' in r) throw new Error(r.unavailable);
+    expect(r.aloneNs).toBeGreaterThan(5);
+    expect(r.loadedNs).toBeGreaterThan(5);
+    expect(r.inflation).toBeCloseTo(r.loadedNs / r.aloneNs, 9);
+    expect(r.copyBytesPerSec).toBeGreaterThan(1e8);
+    expect(r.backgroundCores).toBeGreaterThanOrEqual(0);
+    expect(await measureLoadedLatency({ chaseCore: 0, copyCore: 0 })).toEqual({ unavailable: expect.stringMatching(/two cores/) });
+  }, 60_000);
 
   it('the built-in stream stressor reports its bandwidth alone on a core', async () => {
     const r = await measureStreamStressor({ core: 0, workingSetBytes: 16 << 20, seconds: 0.6, warmupSeconds: 0.2 });

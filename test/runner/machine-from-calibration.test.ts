@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMachineDescription } from '../../sim/machine/machine-description.js';
 import { DRAM_PRESETS, parseDramConfig } from '../../sim/dram/dram-config.js';
-import { copyBytesPerSec, DRAM_FIT_CHANNELS, DRAM_FIT_PRESET, fitDram, unloadedLatencyNs } from '../../runner/calibrate/dram-fit.js';
+import { copyBytesPerSec, DRAM_FIT_CHANNELS, DRAM_FIT_PRESET, fitDram, loadedInflation, unloadedLatencyNs } from '../../runner/calibrate/dram-fit.js';
 import { machineDescriptionYaml, machineFromCalibration, parseCalibration, type CalibrationInput } from '../../runner/calibrate/machine-from-calibration.js';
 import { InputError } from '../../util/errors.js';
 import { runCli } from '../experiments/helpers.js';
@@ -150,6 +150,50 @@ describe('DRAM fit', () => {
       }),
       { numRuns: 3 },
     );
+  });
+
+  it('with the latency under load measured: the channel count whose simulated inflation is nearest, among those that carry the copy', () => {
+    // a one-core copy of 20 GB/s next to a chase: light interference (x1.15)
+    // means far more peak than the copy's own bandwidth, heavy (x1.6) less
+    for (const inflation of [1.05, 1.15, 1.35, 1.6]) {
+      const f = fitDram({ latencyNs: 170, bandwidthBytesPerSec: 20e9, loaded: { inflation, copyBytesPerSec: 20e9 } });
+      expect(f.rule).toBe('loaded-latency');
+      expect(f.hostLoadedInflation).toBe(inflation);
+      const mine = Math.abs(Math.log(f.simLoadedInflation! / inflation));
+      for (const ch of DRAM_FIT_CHANNELS) {
+        // the unloaded latency hardly depends on the channel count, so the chosen tCL stands in for each one's own fit
+        const other = loadedInflation(parseDramConfig({ channels: ch, timingCycles: { tCL: f.tCL } }, 'x', DRAM_PRESETS[DRAM_FIT_PRESET]), 20e9);
+        if (other === null) continue; // cannot carry the copy: not a candidate
+        expect(mine).toBeLessThanOrEqual(Math.abs(Math.log(other / inflation)) + 0.02);
+      }
+    }
+    // more interference measured -> never more channels
+    const chans = [1.05, 1.15, 1.35, 1.6].map((inflation) => fitDram({ latencyNs: 170, bandwidthBytesPerSec: 20e9, loaded: { inflation, copyBytesPerSec: 20e9 } }).channels);
+    for (let i = 1; i < chans.length; i++) expect(chans[i]).toBeLessThanOrEqual(chans[i - 1]);
+    expect(chans[0]).toBeGreaterThan(chans[chans.length - 1]);
+    // the bandwidth rule alone would give 2 channels here, which cannot carry that copy next to a chase without saturating
+    expect(fitDram({ latencyNs: 170, bandwidthBytesPerSec: 20e9 }).rule).toBe('copy-bandwidth');
+  });
+
+  it('a copy no channel count carries falls back to the bandwidth rule, and says so', () => {
+    const f = fitDram({ latencyNs: 170, bandwidthBytesPerSec: 20e9, loaded: { inflation: 1.2, copyBytesPerSec: 5e12 } });
+    expect(f.rule).toBe('copy-bandwidth');
+    expect(f.ruleNote).toMatch(/carries/);
+    expect(f.channels).toBe(fitDram({ latencyNs: 170, bandwidthBytesPerSec: 20e9 }).channels);
+  });
+
+  it('the machine mapping uses the loaded measurement only from a quiet host, and notes which rule it used', () => {
+    const loadedLatency = { chaseCore: 0, copyCore: 1, workingSetBytes: 256 << 20, aloneNs: 200, loadedNs: 230, inflation: 1.15, copyBytesPerSec: 20e9, repeats: 3, backgroundCores: 0, disturbed: false };
+    const quiet = machineFromCalibration(vm({ loadedLatency }));
+    expect(quiet.dram.rule).toBe('loaded-latency');
+    expect(quiet.notes.join('\n')).toMatch(/channels chosen by latency under load/);
+    expect(machineDescriptionYaml(quiet, vm({ loadedLatency }))).toMatch(/# DRAM latency under load/);
+    const busy = machineFromCalibration(vm({ loadedLatency: { ...loadedLatency, disturbed: true, backgroundCores: 0.8 } }));
+    expect(busy.dram.rule).toBe('copy-bandwidth');
+    expect(busy.notes.join('\n')).toMatch(/left out: other processes were busy/);
+    const none = machineFromCalibration(vm({ loadedLatency: { unavailable: 'one core' } }));
+    expect(none.dram.rule).toBe('copy-bandwidth');
+    expect(none.notes.join('\n')).toMatch(/not measured \(one core\)/);
   });
 
   it('a latency below what the device can do is reported as an error, not hidden', () => {

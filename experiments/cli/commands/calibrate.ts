@@ -94,6 +94,13 @@ export const calibrateCommand: CliCommand = {
               (ci.groups.length ? `groups ${JSON.stringify(ci.groups)}, computeSlowdown ${ci.computeSlowdown.toFixed(3)}` : `no pair above ${(100 * ci.thresholdSlowdown).toFixed(0)}%: cores independent`),
           );
         } else if (ci) console.log(`core pairs: not measured (${ci.unavailable})`);
+        const ll = cal.loadedLatency;
+        if (ll && 'inflation' in ll) {
+          console.log(
+            `DRAM latency under load: chase on core ${ll.chaseCore} ${ll.aloneNs.toFixed(1)} ns alone, ${ll.loadedNs.toFixed(1)} ns (x${ll.inflation.toFixed(3)}) with a copy on core ${ll.copyCore} at ${(ll.copyBytesPerSec / 1e9).toFixed(2)} GB/s` +
+              (ll.disturbed ? ` (other processes busy: ${ll.backgroundCores.toFixed(2)} cores; not used)` : ''),
+          );
+        } else if (ll) console.log(`DRAM latency under load: not measured (${ll.unavailable})`);
         const ss = cal.streamStressor;
         if (ss && 'bytesPerSec' in ss) console.log(`built-in stream stressor alone on core ${ss.core}: ${(ss.bytesPerSec / 1e9).toFixed(2)} GB/s${ss.pinned ? '' : ' (not pinned)'}`);
         else if (ss) console.log(`built-in stream stressor: not measured (${ss.unavailable})`);
