@@ -20,9 +20,10 @@ export interface ServiceFit {
   steps: number;
 }
 
-/** The host's measurement path per service: host alone minus simulated alone (first seed), added to simulated latencies. */
+/** The host's measurement path per service and seed: host alone minus simulated alone, added to that seed's simulated latencies. */
 export interface PathFit {
   task: string;
+  seed: number;
   p99Ns: number;
   meanNs: number | null;
   hostAloneP99Ns: number;
@@ -243,11 +244,12 @@ export function comparisonMarkdown(c: Comparison): string {
             `apki and mlp x${f.intensity.toFixed(2)} (apki ${+f.apki!.toFixed(1)}, mlp ${+f.mlp!.toFixed(1)}) simulate ${gbs(f.simFittedBytesPerSec)} alone (${f.steps} fitting run(s))${f.note ? `; ${f.note}` : ''}.`,
     );
   }
-  for (const p of c.paths) {
+  for (const task of [...new Set(c.paths.map((p) => p.task))]) {
+    const ps = c.paths.filter((p) => p.task === task);
     L.push(
-      `- Measurement path of ${p.task} (load generator, socket, event loops; the simulator has none): host alone window p99 ${us(p.hostAloneP99Ns)} us - simulated ${us(p.simAloneP99Ns)} us = ${us(p.p99Ns)} us` +
-        (p.meanNs !== null ? ` (mean latency: ${us(p.meanNs)} us)` : '') +
-        ', from the first seed\'s alone runs, added to every simulated window (p50 left as simulated); the last column of the table is the simulated slowdown without it.',
+      `- Measurement path of ${task} (load generator, socket, event loops; the simulator has none), host alone window p99 - simulated, per seed: ` +
+        ps.map((p) => `seed ${p.seed}: ${us(p.hostAloneP99Ns)} - ${us(p.simAloneP99Ns)} = ${us(p.p99Ns)} us` + (p.meanNs !== null ? ` (mean latency ${us(p.meanNs)} us)` : '')).join('; ') +
+        ". Each is added to every simulated window of its seed (p50 left as simulated); the last column of the table is the simulated slowdown without it.",
     );
   }
   for (const n of c.notes) L.push(`- ${n}`);

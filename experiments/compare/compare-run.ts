@@ -25,9 +25,11 @@
 //  6. Measurement path (on by default, --no-fit-path turns it off): a host
 //     latency runs from the load generator's intended send time through the
 //     socket, redis's event loop and the client's reply handling; a simulated
-//     one is queueing and service only. The first seed's alone runs give the
-//     difference per service (window p99 and mean), which is added to the
-//     simulated latencies as a constant (compare-report.ts). Alone runs only.
+//     one is queueing and service only. Each seed's alone runs give the
+//     difference per service (window p99 and mean), which is added to that
+//     seed's simulated latencies as a constant (compare-report.ts): per seed,
+//     since the host's alone latency drifts from run to run (one seed's 670 us
+//     against the next two's 380-400 us here). Alone runs only.
 //  7. Figures per (policy, seed, service) and the simulator's error
 //     (compare-figures.ts); compare.json and compare.md (compare-report.ts),
 //     plus each run's figures and metrics under runs/.
@@ -165,7 +167,9 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   const runs: CompareRunRecord[] = [];
   let hostCaps: Capabilities | null = null;
   const seed0 = exp.seeds[0];
+  /** Measurement path per `${service}@${seed}`. */
   const pathOf: Record<string, PathFit> = {};
+  const pathKey = (id: string, seed: number) => `${id}@${seed}`;
   let knobNote: string | null = null;
 
   const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
@@ -248,15 +252,16 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     let figures = runFigures(snaps, warmupNs);
     let figuresWithoutPath: RunFigures | undefined;
     if (side === 'sim' && o.fitPath !== false) {
-      // the path is fixed when the first seed's simulated alone run of a service ends
+      // a seed's path is fixed when its simulated alone run of a service ends
+      // (the host's alone run of the seed ran before it)
       for (const id of fcIds) {
-        if (label !== `alone-${id}` || seed !== seed0 || pathOf[id]) continue;
-        const h = runs.find((r) => r.side === 'host' && r.label === label && r.seed === seed0)?.figures.fc[id];
+        if (label !== `alone-${id}` || pathOf[pathKey(id, seed)]) continue;
+        const h = runs.find((r) => r.side === 'host' && r.label === label && r.seed === seed)?.figures.fc[id];
         const s = figures.fc[id];
         if (!h || !s || h.p99Ns === null || s.p99Ns === null) continue;
-        pathOf[id] = { task: id, p99Ns: h.p99Ns - s.p99Ns, meanNs: h.meanNs !== null && s.meanNs !== null ? h.meanNs - s.meanNs : null, hostAloneP99Ns: h.p99Ns, simAloneP99Ns: s.p99Ns };
+        pathOf[pathKey(id, seed)] = { task: id, seed, p99Ns: h.p99Ns - s.p99Ns, meanNs: h.meanNs !== null && s.meanNs !== null ? h.meanNs - s.meanNs : null, hostAloneP99Ns: h.p99Ns, simAloneP99Ns: s.p99Ns };
       }
-      const offsets = Object.fromEntries(Object.keys(figures.fc).filter((id) => pathOf[id]).map((id) => [id, pathOf[id]]));
+      const offsets = Object.fromEntries(Object.keys(figures.fc).filter((id) => pathOf[pathKey(id, seed)]).map((id) => [id, pathOf[pathKey(id, seed)]]));
       if (Object.keys(offsets).length) {
         figuresWithoutPath = figures;
         figures = runFigures(snaps, warmupNs, offsets);
@@ -385,8 +390,13 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
 
   if (o.simKnobs === 'all') notes.push('the simulated platform offered all its knobs (--sim-knobs all), whatever the host had');
   else if (knobNote) notes.push(knobNote);
-  const paths = fcIds.filter((id) => pathOf[id]).map((id) => pathOf[id]);
-  if (o.fitPath !== false) for (const id of fcIds) if (!pathOf[id]) notes.push(`measurement path of ${id} not fitted: an alone run of the first seed has no latency`);
+  const paths = fcIds.flatMap((id) => exp.seeds.filter((seed) => pathOf[pathKey(id, seed)]).map((seed) => pathOf[pathKey(id, seed)]));
+  if (o.fitPath !== false) {
+    for (const id of fcIds) {
+      const missing = exp.seeds.filter((seed) => !pathOf[pathKey(id, seed)]);
+      if (missing.length) notes.push(`measurement path of ${id} not fitted for seed(s) ${missing.join(', ')}: an alone run has no latency; those simulated runs are without it`);
+    }
+  }
 
   const cmp = buildComparison({
     name: exp.name,

@@ -92,7 +92,7 @@ describe('measurement path', () => {
     const c = buildComparison({
       name: 't', specPath: '/x.yaml', version: '0', machine: defaultMachine(), machineSource: 'test', machineNotes: [], seeds: [1], policies: ['static'],
       fcIds: ['kv'], beIds: [], durationMs: 1000, warmupMs: 0, controlPeriodMs: 10, stressors: 'builtin', fits: [], notes: [], runs,
-      paths: [{ task: 'kv', p99Ns: 250e3, meanNs: null, hostAloneP99Ns: 300e3, simAloneP99Ns: 50e3 }],
+      paths: [{ task: 'kv', seed: 1, p99Ns: 250e3, meanNs: null, hostAloneP99Ns: 300e3, simAloneP99Ns: 50e3 }],
     });
     const row = c.rows[0];
     expect(row.host.slowdownP99).toBe(2);
@@ -102,7 +102,7 @@ describe('measurement path', () => {
     const md = comparisonMarkdown(c);
     expect(md).toMatch(/sim p99 slowdown without the path/);
     expect(md).toMatch(/\| 3\.00 \(\+50%\) \|/);
-    expect(md).toMatch(/Measurement path of kv.*300 us - simulated 50\.0 us = 250 us/);
+    expect(md).toMatch(/Measurement path of kv.*seed 1: 300 - 50\.0 = 250 us/);
   });
 });
 

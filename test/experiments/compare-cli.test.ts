@@ -44,7 +44,7 @@ describe('umbra compare', () => {
     const dir = tempDir('compare');
     try {
       const out = join(dir, 'out');
-      const r = await runCli(['compare', writeSpec(dir), '--machine', MACHINE, '--out', out, '--json']);
+      const r = await runCli(['compare', writeSpec(dir), '--machine', MACHINE, '--out', out, '--seeds', '2', '--json']);
       expect(r.code).toBe(0);
       const c = JSON.parse(r.stdout) as Comparison;
       expect(JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'))).toEqual(c);
@@ -78,11 +78,21 @@ describe('umbra compare', () => {
       expect(Math.abs(Math.log(simBe / mf.hostBytesPerSec!))).toBeLessThan(Math.abs(Math.log(mf.simPresetBytesPerSec! / mf.hostBytesPerSec!)) + 0.05);
       const fitRuns = c.runs.filter((x) => /^alone-be-fit\d+$/.test(x.label));
       expect(fitRuns.length).toBe(mf.steps);
-      expect(c.runs.map((x) => `${x.side}:${x.label}`).filter((l) => !/-fit\d+$/.test(l)).sort()).toEqual(
-        ['host:alone-be', 'host:alone-kv', 'host:static', 'sim:alone-be', 'sim:alone-be-preset', 'sim:alone-kv', 'sim:alone-kv-preset', 'sim:static'].sort(),
+      // the fits' runs (first seed) once, every seed's alone and policy runs on both sides
+      expect(c.runs.filter((x) => !/-fit\d+$/.test(x.label)).map((x) => `${x.side}:${x.label}:${x.seed}`).sort()).toEqual(
+        [
+          ...c.seeds.flatMap((seed) => ['host:alone-be', 'host:alone-kv', 'host:static', 'sim:alone-be', 'sim:alone-kv', 'sim:static'].map((l) => `${l}:${seed}`)),
+          `sim:alone-be-preset:${c.seeds[0]}`,
+          `sim:alone-kv-preset:${c.seeds[0]}`,
+        ].sort(),
       );
       // the measurement path: the host's alone p99 minus the simulated one, added to the simulated runs
-      expect(c.paths).toHaveLength(1);
+      // one path per seed, each from that seed's own alone runs
+      expect(c.paths.map((p) => p.seed)).toEqual(c.seeds);
+      for (const p of c.paths) {
+        expect(p.hostAloneP99Ns).toBe(c.runs.find((x) => x.side === 'host' && x.label === 'alone-kv' && x.seed === p.seed)!.figures.fc.kv.p99Ns);
+        expect(p.p99Ns).toBeCloseTo(p.hostAloneP99Ns - p.simAloneP99Ns, 6);
+      }
       expect(row.sim.p99AloneNs).toBeCloseTo(row.host.p99AloneNs!, 3);
       expect(row.simSlowdownP99WithoutPath).toBeGreaterThan(0);
       expect(c.notes.join('\n')).toMatch(/the simulated platform offered only the host's knobs|the host offered every knob/);
