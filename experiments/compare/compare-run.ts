@@ -179,15 +179,20 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     let hostLoad: CompareRunRecord['hostLoad'] = null;
     let recordingRef: Recording;
     if (side === 'sim') {
-      const sim = new SimPlatform(resolved, { seed });
+      // with the host's knobs, echoes of a service also run the host's way:
+      // extra requests to the service itself (SimPlatformOptions.serviceEcho)
+      const hostKnobs = o.simKnobs !== 'all' && hostCaps !== null;
+      const sim = new SimPlatform(resolved, { seed, ...(hostKnobs ? { serviceEcho: 'requests' as const } : {}) });
       let platform: SimPlatform | HostKnobsPlatform = sim;
-      if (o.simKnobs !== 'all' && hostCaps) {
-        platform = new HostKnobsPlatform(sim, hostCaps);
+      if (hostKnobs) {
+        platform = new HostKnobsPlatform(sim, hostCaps!);
         if (knobNote === null) {
-          const missing = knobsMissingOnHost(sim.capabilities(), hostCaps);
-          knobNote = missing.length
-            ? `the simulated platform offered only the host's knobs: ${missing.join(', ')} left out (the host has none of them), so the policies decided on both platforms with the same knobs`
-            : 'the host offered every knob the simulator has';
+          const missing = knobsMissingOnHost(sim.capabilities(), hostCaps!);
+          knobNote =
+            (missing.length
+              ? `the simulated platform offered only the host's knobs: ${missing.join(', ')} left out (the host has none of them), so the policies decided on both platforms with the same knobs`
+              : 'the host offered every knob the simulator has') +
+            "; a service's echo ran as on the host, as extra requests to the service at twice its offered rate";
         }
       }
       const r = await runControlLoop(platform, policy, { durationNs, periodNs, onWindow: (s) => snaps.push(s) });

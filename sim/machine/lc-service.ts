@@ -77,6 +77,12 @@ export class LcService {
   private busySlotAt = -1; // index (arrival / BUSY_SLOT_NS) of the newest slot written
   private seenRequest = false;
   private completions = new F64Buffer(); // completion times not yet counted, for completedRps
+  /**
+   * A probe burst (SimPlatform's echo as the host runner does it): extra
+   * open-loop requests at `rate` until endNs, served by the same workers and
+   * queue, left out of the service's own latency windows and arrival counts.
+   */
+  private burst: { endNs: number; nextNs: number; meanGapNs: number; rng: Rng; accepted: number; cycles: number } | null = null;
   /** The arrival rate holds until rateUntilNs (cached so arrivals do not query the profile each time). */
   private rate = 0;
   private rateUntilNs = -1;
@@ -104,7 +110,6 @@ export class LcService {
     return this.servers.map((s) => s.coreId);
   }
 
-  /** Instructions per ns per worker core, after a contention solve. */
   /**
    * Instructions per ns of each worker (its share of its core x clock / CPI)
    * and the CPI itself, which the CPU-time accounting needs: a request's
@@ -179,52 +184,91 @@ export class LcService {
     return this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
   }
 
-  /** Serve every arrival up to and including tNs. */
+  /** Start a probe burst of extra requests at `ratePerSec` for durationNs (see `burst`); false while one is running. */
+  startBurst(nowNs: number, durationNs: number, ratePerSec: number, rng: Rng): boolean {
+    if (this.burst && this.burst.endNs > nowNs) return false;
+    const meanGapNs = 1e9 / ratePerSec;
+    this.burst = { endNs: nowNs + durationNs, nextNs: Math.ceil(nowNs + rng.exp(meanGapNs)), meanGapNs, rng, accepted: 0, cycles: 0 };
+    return true;
+  }
+
+  /** The last burst's accepted requests and the core cycles they took (run up to its end first). */
+  burstResult(): { accepted: number; cycles: number } | null {
+    return this.burst ? { accepted: this.burst.accepted, cycles: this.burst.cycles } : null;
+  }
+
+  /** Serve every arrival (the service's, and a burst's) up to and including tNs. */
   runUntil(tNs: number): void {
-    const servers = this.servers;
-    while (this.nextArrivalNs <= tNs) {
+    for (;;) {
+      const b = this.burst;
+      const burstNext = b && b.nextNs < b.endNs ? b.nextNs : Infinity;
+      if (burstNext <= tNs && burstNext < this.nextArrivalNs) {
+        b!.nextNs = Math.ceil(burstNext + b!.rng.exp(b!.meanGapNs));
+        const z = b!.rng.normal();
+        const instr = this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
+        if (this.dispatch(burstNext, instr, false)) {
+          b!.accepted++;
+          b!.cycles += instr * this.cpi;
+        }
+        continue;
+      }
+      if (this.nextArrivalNs > tNs) break;
       const arrival = this.nextArrivalNs;
       this.nextArrivalNs = this.drawArrival(arrival);
       this.windowArrivals++;
-      const instr = this.drawInstructions();
-      // drop started requests from the waiting list
-      const starts = this.starts.data;
-      while (this.queueHead < this.starts.length && starts[this.queueHead] <= arrival) this.queueHead++;
-      const waiting = this.starts.length - this.queueHead;
-      let best = -1;
-      let bestStart = Infinity;
-      for (let i = 0; i < servers.length; i++) {
-        const s = servers[i];
-        if (!(s.speed > 0)) continue;
-        const start = Math.max(s.freeAtNs, s.readyAtNs);
-        if (start < bestStart || (start === bestStart && best >= 0 && s.speed > servers[best].speed)) {
-          bestStart = start;
-          best = i;
-        }
-      }
-      if (best < 0 || waiting >= this.maxQueue) {
-        this.windowRejected++;
-        this.latencies.push(Infinity);
-        continue;
-      }
-      const s = servers[best];
-      const start = Math.max(arrival, bestStart);
-      const serviceNs = instr / s.speed;
-      const done = start + serviceNs;
-      s.freeAtNs = done;
-      this.starts.push(start);
-      this.latencies.push(done - arrival);
-      this.windowBusyNs += serviceNs;
-      this.addBusy(arrival, serviceNs);
-      this.windowInstructions += instr;
-      this.dispatchedInstructions += instr;
-      this.dispatchedCycles += instr * this.cpi;
-      this.completions.push(done);
+      this.dispatch(arrival, this.drawInstructions(), true);
     }
     if (this.queueHead > 4096 && this.queueHead * 2 > this.starts.length) {
       this.starts.dropFront(this.queueHead);
       this.queueHead = 0;
     }
+  }
+
+  /**
+   * FCFS onto the worker that can start it first; `own`: one of the service's
+   * requests (its latency and completion count in the window), else a burst's.
+   * False when rejected (no worker, or the queue is full).
+   */
+  private dispatch(arrival: number, instr: number, own: boolean): boolean {
+    const servers = this.servers;
+    // drop started requests from the waiting list
+    const starts = this.starts.data;
+    while (this.queueHead < this.starts.length && starts[this.queueHead] <= arrival) this.queueHead++;
+    const waiting = this.starts.length - this.queueHead;
+    let best = -1;
+    let bestStart = Infinity;
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[i];
+      if (!(s.speed > 0)) continue;
+      const start = Math.max(s.freeAtNs, s.readyAtNs);
+      if (start < bestStart || (start === bestStart && best >= 0 && s.speed > servers[best].speed)) {
+        bestStart = start;
+        best = i;
+      }
+    }
+    if (best < 0 || waiting >= this.maxQueue) {
+      if (own) {
+        this.windowRejected++;
+        this.latencies.push(Infinity);
+      }
+      return false;
+    }
+    const s = servers[best];
+    const start = Math.max(arrival, bestStart);
+    const serviceNs = instr / s.speed;
+    const done = start + serviceNs;
+    s.freeAtNs = done;
+    this.starts.push(start);
+    this.windowBusyNs += serviceNs;
+    this.addBusy(arrival, serviceNs);
+    this.dispatchedInstructions += instr;
+    this.dispatchedCycles += instr * this.cpi;
+    if (own) {
+      this.latencies.push(done - arrival);
+      this.windowInstructions += instr;
+      this.completions.push(done);
+    }
+    return true;
   }
 
   /** Close the observation window ending at nowNs (everything up to nowNs must have been run). */

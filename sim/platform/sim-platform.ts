@@ -30,6 +30,17 @@ export interface SimPlatformOptions {
   dram?: DramSolver;
   /** Record every event fired (time, label), to check determinism. */
   eventLog?: boolean;
+  /**
+   * How an echo of a first-class service runs. 'spare-core' (default): a
+   * sample of the service's coming work on a spare core, which reports its
+   * demand and leaves the service's queue alone. 'requests': as the host
+   * runner does it (runner/host-platform.ts): extra open-loop requests to the
+   * service itself at twice its offered rate (at least 500/s) for the burst,
+   * queued with its own; it reports the burst's completed rate and CPU.
+   * `umbra compare` uses 'requests' when the simulator is given the host's
+   * knobs, so both platforms echo alike.
+   */
+  serviceEcho?: 'spare-core' | 'requests';
 }
 
 /** An echo burst samples this share of the requests in its window (its CPU cost) and reports after this share of it. */
@@ -100,7 +111,8 @@ export class SimPlatform implements Platform {
   private lastIntegratedNs = 0;
   private lastObserveNs = -1;
   private dirty = true;
-  private pendingEchoes: (EchoResult & { readyAtNs: number })[] = [];
+  /** Echo results due at readyAtNs; `finish` fills in a request burst's figures once it has run. */
+  private pendingEchoes: (EchoResult & { readyAtNs: number; finish?: () => void })[] = [];
   /** Extra runnable threads per core from echo bursts running now. */
   private echoLoad: { core: number; untilNs: number }[] = [];
   private readonly echoRng: Rng;
@@ -589,7 +601,8 @@ export class SimPlatform implements Platform {
     const echoes: EchoResult[] = [];
     this.pendingEchoes = this.pendingEchoes.filter((e) => {
       if (e.readyAtNs > now) return true;
-      const { readyAtNs: _ready, ...result } = e;
+      e.finish?.();
+      const { readyAtNs: _ready, finish: _finish, ...result } = e;
       echoes.push(result);
       return false;
     });
@@ -705,6 +718,10 @@ export class SimPlatform implements Platform {
 
   private startEcho(t: SimTask, durationNs: number): void {
     const now = this.q.now;
+    if (t.lc && this.opts.serviceEcho === 'requests') {
+      this.startRequestEcho(t, durationNs);
+      return;
+    }
     const truth = this.demandOver(t, now, durationNs, false);
     // the burst samples a share of the window's work: sampling error shrinks with the requests it saw
     const sampled = t.lc ? Math.max(1, (truth.rps ?? 0) * (durationNs / 1e9) * ECHO_SAMPLE_FRACTION) : 100;
@@ -719,6 +736,23 @@ export class SimPlatform implements Platform {
     this.echoLoad.push({ core, untilNs: now + costNs });
     this.pendingEchoes.push({ task: t.spec.id, requestedAtNs: now, durationNs, measured, costCpuNs: costNs, readyAtNs: now + costNs });
     this.dirty = true;
+  }
+
+  /** serviceEcho 'requests': a burst of extra requests to the service itself (see SimPlatformOptions). */
+  private startRequestEcho(t: SimTask, durationNs: number): void {
+    const now = this.q.now;
+    const lc = t.lc!;
+    lc.runUntil(now);
+    const rate = Math.max(500, 2 * t.spec.load.valueAt(now));
+    if (!lc.startBurst(now, durationNs, rate, rngFor(this.opts.seed, `echo/${t.spec.id}/${now}`))) throw new Refusal('echo: a probe burst of this service is already running');
+    const entry: EchoResult & { readyAtNs: number; finish?: () => void } = { task: t.spec.id, requestedAtNs: now, durationNs, measured: {}, costCpuNs: 0, readyAtNs: now + durationNs };
+    entry.finish = () => {
+      const r = lc.burstResult()!;
+      const cpuNs = r.cycles / this.scenario.machine.cores.freqGHz;
+      entry.measured = { rps: (r.accepted * 1e9) / durationNs, cpu: cpuNs / durationNs };
+      entry.costCpuNs = Math.round(cpuNs);
+    };
+    this.pendingEchoes.push(entry);
   }
 }
 

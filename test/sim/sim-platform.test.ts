@@ -92,6 +92,43 @@ describe('SimPlatform', () => {
     expect(usShared / usAlone).toBeCloseTo(cpiOf(b) / cpiOf(a), 1);
   });
 
+  it("an echo as requests (the host runner's way) loads the service itself and reports the burst; the default echo leaves its queue alone", async () => {
+    const raw = () => {
+      const r = smallScenario();
+      Object.assign((r.tasks as Record<string, unknown>[])[0], { cores: '0-1', load: { constant: 8000 } });
+      return r;
+    };
+    const spare = await makePlatform(raw());
+    const asRequests = await makePlatform(raw(), { serviceEcho: 'requests' });
+    const kvP99 = (snaps: ReturnType<typeof runFor>) => Math.max(...snaps.map((x) => x.tasks.find((t) => t.id === 'kv')!.latency!.p99Ns));
+    runFor(spare, 100);
+    runFor(asRequests, 100);
+    const echo = { kind: 'echo' as const, task: 'kv', durationNs: 40_000_000 };
+    expect(spare.apply([echo]).refused).toEqual([]);
+    expect(asRequests.apply([echo]).refused).toEqual([]);
+    // one burst at a time, as on the host
+    expect(asRequests.apply([echo]).refused.map((r) => r.reason)).toEqual([expect.stringMatching(/already running/)]);
+    const a = runFor(spare, 50);
+    const b = runFor(asRequests, 50);
+    // the burst (16 000 extra requests/s on two workers) queues with the service's own requests
+    expect(kvP99(b)).toBeGreaterThan(1.5 * kvP99(a));
+    const ea = a.flatMap((x) => x.echoes);
+    const eb = b.flatMap((x) => x.echoes);
+    expect(ea).toHaveLength(1);
+    expect(eb).toHaveLength(1);
+    // spare core: the service's demand (about its offered rate); requests: the burst's completed rate, twice that
+    // (with the burst's sampling error: it samples a tenth of ~320 requests, about 18% per standard deviation)
+    expect(ea[0].measured.rps!).toBeGreaterThan(8000 * 0.4);
+    expect(ea[0].measured.rps!).toBeLessThan(8000 * 1.6);
+    expect(eb[0].measured.rps!).toBeGreaterThan(16000 * 0.8);
+    expect(eb[0].measured.rps!).toBeLessThan(16000 * 1.2);
+    expect(eb[0].costCpuNs).toBeGreaterThan(0);
+    expect(eb[0].measured.cpu!).toBeCloseTo(eb[0].costCpuNs / 40e6, 6);
+    // the service's own windows count only its own requests
+    const offered = b.map((x) => x.tasks.find((t) => t.id === 'kv')!.latency!.offeredRps);
+    expect(Math.max(...offered)).toBeLessThan(8000 * 1.5);
+  });
+
   it('more cores for an overloaded service cut its tail latency', async () => {
     const raw = smallScenario();
     (raw.tasks as { load: unknown }[])[0].load = { constant: 60000 };
