@@ -71,7 +71,7 @@ export const hostCalibrationSchema = z
     loadedLatency: z
       .union([
         z.object({ unavailable: z.string() }).passthrough(),
-        z.object({ aloneNs: positive, loadedNs: positive, inflation: positive, copyBytesPerSec: positive, disturbed: z.boolean().optional(), backgroundCores: z.number().min(0).optional() }).passthrough(),
+        z.object({ chaseCore: z.number().int().nonnegative(), copyCore: z.number().int().nonnegative(), aloneNs: positive, loadedNs: positive, inflation: positive, copyBytesPerSec: positive, disturbed: z.boolean().optional(), backgroundCores: z.number().min(0).optional() }).passthrough(),
       ])
       .optional(),
   })

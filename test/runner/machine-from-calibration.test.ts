@@ -191,6 +191,8 @@ describe('DRAM fit', () => {
     const busy = machineFromCalibration(vm({ loadedLatency: { ...loadedLatency, disturbed: true, backgroundCores: 0.8 } }));
     expect(busy.dram.rule).toBe('copy-bandwidth');
     expect(busy.notes.join('\n')).toMatch(/left out: other processes were busy/);
+    // a file with a malformed measurement names the field
+    expect(() => parseCalibration({ schema: 'umbra-host-calibration/1', ...vm(), loadedLatency: { ...loadedLatency, inflation: -1 } }, 'cal.json')).toThrow(/cal\.json.*loadedLatency/);
     const none = machineFromCalibration(vm({ loadedLatency: { unavailable: 'one core' } }));
     expect(none.dram.rule).toBe('copy-bandwidth');
     expect(none.notes.join('\n')).toMatch(/not measured \(one core\)/);
