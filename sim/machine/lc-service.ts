@@ -179,8 +179,9 @@ export class LcService {
     }
   }
 
-  private drawInstructions(): number {
-    const z = this.o.serviceRng.normal();
+  /** A request's instructions: lognormal around instrPerRequest (the service's stream, or a burst's). */
+  private drawInstructions(rng: Rng = this.o.serviceRng): number {
+    const z = rng.normal();
     return this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
   }
 
@@ -204,8 +205,7 @@ export class LcService {
       const burstNext = b && b.nextNs < b.endNs ? b.nextNs : Infinity;
       if (burstNext <= tNs && burstNext < this.nextArrivalNs) {
         b!.nextNs = Math.ceil(burstNext + b!.rng.exp(b!.meanGapNs));
-        const z = b!.rng.normal();
-        const instr = this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
+        const instr = this.drawInstructions(b!.rng);
         if (this.dispatch(burstNext, instr, false)) {
           b!.accepted++;
           b!.cycles += instr * this.cpi;

@@ -65,14 +65,22 @@ policies: [static, shadow]
     }
   });
 
-  it('refuses a first-class kernel with no real service, at its line in the spec', async () => {
+  /** `umbra run` of BASE + `rest` is refused as bad input (exit 2) with stderr matching `message`. */
+  async function expectRefused(rest: string, message: RegExp): Promise<void> {
     ensureDistFresh();
     const dir = tempDir('hw-bad');
     try {
-      const p = spec(
-        dir,
-        BASE +
-          `workloads:
+      const r = await runCli(['run', spec(dir, BASE + rest), '--out', join(dir, 'out'), '--workers', '1', '--quiet']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('refuses a first-class kernel with no real service, at its line in the spec', async () => {
+    await expectRefused(
+      `workloads:
   - id: srch
     class: first
     kernel: search
@@ -82,33 +90,18 @@ policies: [static, shadow]
     peakRps: 1000
 policies: [static]
 `,
-      );
-      const r = await runCli(['run', p, '--out', join(dir, 'out'), '--workers', '1', '--quiet']);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/hw\.yaml:\d+:\d+: field "workloads\[0\]\.kernel": first-class kernel "search" has no real service/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      /hw\.yaml:\d+:\d+: field "workloads\[0\]\.kernel": first-class kernel "search" has no real service/,
+    );
   });
 
   it('refuses an unknown hardware setting, naming it', async () => {
-    ensureDistFresh();
-    const dir = tempDir('hw-bad');
-    try {
-      const p = spec(
-        dir,
-        BASE +
-          `hardware: { stressors: fastest }
+    await expectRefused(
+      `hardware: { stressors: fastest }
 workloads:
   - { id: kv, class: first, kernel: kv, sloP99Ms: 5, cores: [0], load: { constant: 100 }, peakRps: 1000 }
 policies: [static]
 `,
-      );
-      const r = await runCli(['run', p, '--out', join(dir, 'out'), '--workers', '1', '--quiet']);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/hw\.yaml:\d+:\d+: field "hardware\.stressors"/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      /hw\.yaml:\d+:\d+: field "hardware\.stressors"/,
+    );
   });
 });

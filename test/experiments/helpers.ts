@@ -2,36 +2,16 @@
 // (bin/umbra.js and the sweep's worker threads load dist/; rebuilt here when
 // older than the sources), running it, and copying fixture specs into temp
 // folders with their relative paths intact.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { ensureDistFresh, ROOT, UMBRA_BIN } from '../helpers/dist-build.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT, UMBRA_BIN } from '../helpers/dist-build.js';
 export const FIXTURES = join(ROOT, 'test', 'experiments', 'fixtures');
-export const UMBRA_BIN = join(ROOT, 'bin', 'umbra.js');
-
-function newestMtimeMs(p: string): number {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(p).map((f) => newestMtimeMs(join(p, f))));
-}
-
-let built = false;
-export function ensureBuilt(): void {
-  if (built) return;
-  const probe = join(ROOT, 'dist', 'experiments', 'sweep', 'worker.js');
-  const sources = ['experiments', 'traces', 'sim', 'policies', 'util'].map((d) => join(ROOT, d));
-  if (!existsSync(probe) || statSync(probe).mtimeMs < Math.max(...sources.map(newestMtimeMs))) {
-    try {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { stdio: 'ignore' });
-    } catch {
-      // tsc still emits when someone else's in-progress file has a type error
-    }
-  }
-  built = true;
-}
+/** dist/ rebuilt when older than the sources (test/helpers/dist-build.ts). */
+export const ensureBuilt = ensureDistFresh;
 
 export interface CliResult {
   code: number;
