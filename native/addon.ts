@@ -43,10 +43,19 @@ export interface UmbraNative {
   writeFile(path: string, data: string): SyscallResult;
   mkdir(path: string): SyscallResult;
   rmdir(path: string): SyscallResult;
-  openRead(path: string): SyscallResult & { fd?: number };
+  /** control: on cgroupfs/sysfs/resctrl/procfs, where a kept-open descriptor re-reads fresh contents. */
+  openRead(path: string): SyscallResult & { fd?: number; control?: boolean };
   closeFd(fd: number): SyscallResult;
   /** Re-reads each fd from offset 0; out[i] = first unsigned integer in it, or NaN. Returns files read. */
   preadInts(fds: Int32Array, out: Float64Array): number;
+  /** sysconf(_SC_PAGESIZE): the unit of /proc/<pid>/statm. */
+  pageSizeBytes: number;
+  /** The whole file, re-read from offset 0 on an open descriptor. */
+  preadText(fd: number): SyscallResult & { data?: string };
+  /** Open for writing; control: on cgroupfs/sysfs/resctrl/procfs, so pwriteText may rewrite it. */
+  openWrite(path: string): SyscallResult & { fd?: number; control?: boolean };
+  /** One pwrite(2) of the whole value at offset 0. */
+  pwriteText(fd: number, data: string): SyscallResult;
   setAffinity(tid: number, cpus: number[]): SyscallResult;
   getAffinity(tid: number): SyscallResult & { cpus?: number[] };
   /** Block this thread until CLOCK_MONOTONIC (process.hrtime's clock) reaches monotonicNs. */
@@ -65,7 +74,7 @@ export interface UmbraNative {
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 4;
+export const NATIVE_ABI_VERSION = 5;
 
 export interface NativeStatus {
   available: boolean;

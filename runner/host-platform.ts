@@ -19,15 +19,15 @@ import type {
 import type { UmbraNative } from '../native/addon.js';
 import { rngFor } from '../util/rng.js';
 import type { CgroupBackend } from './cgroup/cgroup-backend.js';
-import type { HostFs } from './fs/host-fs.js';
+import { tryReadTextKeepOpen, type HostFs } from './fs/host-fs.js';
 import type { HostPaths } from './host-paths.js';
 import type { HostTask } from './host-task.js';
 import { attachTree } from './cgroup/attach-tree.js';
 import type { Journal } from './journal/journal.js';
 import type { JournaledHost } from './journal/journaled-host.js';
 import type { RestoreReport } from './journal/restore.js';
-import type { PerfCounters } from './perf/perf-counters.js';
-import { readProcIoBytes, readProcMaps, readProcStat, readProcStatus, threadIds, processTree, USER_HZ } from './process/procfs.js';
+import { PERF_EVENT_INDEX as EV, type PerfCounters } from './perf/perf-counters.js';
+import { readProcIoBytes, readProcMaps, readProcRssBytes, readProcStat, readProcStatus, threadIds, processTree, USER_HZ } from './process/procfs.js';
 import { catMaskProblem, fullMask } from './resctrl/cat-mask.js';
 import type { ResctrlGroups } from './resctrl/resctrl-groups.js';
 import type { ResctrlInfo } from './resctrl/resctrl-info.js';
@@ -61,43 +61,115 @@ const monoNs = () => Number(process.hrtime.bigint());
 
 class Refusal extends Error {}
 
+/** perf may lag the cgroup counter by this share plus this slack before it counts as short. */
+const CPU_CHECK_TOLERANCE = 0.02;
+const CPU_CHECK_SLACK_NS = 2_000_000;
+/** Slow-stats rounds between listings of a task's processes (see readSlowStats). */
+const PID_LIST_ROUNDS = 5;
+
 export class HostPlatform implements Platform {
   private readonly t0 = monoNs();
   private lastObserveNs = -1;
   private freeCache: Snapshot['free'] | null = null;
   private exitedSeen = 0;
   private slowCursor = 0;
+  /** The earliest nextSlowNs of any task. */
+  private slowDueNs = 0;
   private readonly byId = new Map<string, HostTask>();
   private cpuFds = new Int32Array(0);
   private cpuOut = new Float64Array(0);
   private cpuNsPerUnit: number[] = [];
+  private readonly checkOut = new Float64Array(1);
+  /** Whether any task has hardware counters (else observe skips looking for them). */
+  private readonly hardwareCounted: boolean;
+  /** Why tasks changed CPU source during the run (see crossCheckCpu). */
+  readonly cpuSourceNotes: string[] = [];
   private readonly echoes: EchoResult[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<RestoreReport> | null = null;
   /** Warm-ups and echoes that failed after being accepted (reported, never thrown). */
   readonly backgroundErrors: string[] = [];
 
+  /** /proc files re-read every slow-stats round, through descriptors kept open. */
+  private readonly readKept = (path: string) => tryReadTextKeepOpen(this.rt.fs, path);
+
   /** @internal use startHostPlatform() (runner/host-setup.ts). */
   constructor(readonly rt: HostRuntime) {
     for (const t of rt.tasks) this.byId.set(t.spec.id, t);
+    this.hardwareCounted = rt.tasks.some((t) => rt.perf.counts(t.slot, 'instructions') || rt.perf.counts(t.slot, 'cycles'));
     this.openCpuCounters();
   }
 
+  /**
+   * Choose each task's per-tick CPU source (see HostTask.cpuSource) and keep
+   * its cgroup CPU counter open for the cross-check.
+   */
   private openCpuCounters(): void {
-    const fds: number[] = [];
     for (const t of this.rt.tasks) {
       const c = t.cgroup?.cpuUsageCounter();
-      if (!c) continue;
-      try {
-        fds.push(this.rt.fs.openCounter(c.path));
-        this.cpuNsPerUnit.push(c.nsPerUnit);
-        t.cpuCounter = fds.length - 1;
-      } catch {
-        t.cpuCounter = -1;
+      if (c) {
+        try {
+          t.cgroupCpuFd = this.rt.fs.openCounter(c.path);
+          t.cgroupCpuNsPerUnit = c.nsPerUnit;
+        } catch {
+          t.cgroupCpuFd = -1;
+        }
       }
+      t.cpuSource = this.rt.perf.counts(t.slot, 'taskClock') ? 'perf' : t.cgroupCpuFd >= 0 ? 'cgroup' : 'proc';
+    }
+    this.rebuildCpuCounters();
+  }
+
+  /** The per-tick batch of cgroup CPU counters: tasks whose source is 'cgroup'. */
+  private rebuildCpuCounters(): void {
+    const fds: number[] = [];
+    this.cpuNsPerUnit = [];
+    for (const t of this.rt.tasks) {
+      t.cpuCounter = -1;
+      if (t.cpuSource !== 'cgroup') continue;
+      t.cpuCounter = fds.length;
+      fds.push(t.cgroupCpuFd);
+      this.cpuNsPerUnit.push(t.cgroupCpuNsPerUnit);
     }
     this.cpuFds = Int32Array.from(fds);
     this.cpuOut = new Float64Array(fds.length);
+  }
+
+  /** Each task's per-tick CPU source, by task id (for reports and tests). */
+  cpuSources(): Record<string, HostTask['cpuSource']> {
+    return Object.fromEntries(this.rt.tasks.map((t) => [t.spec.id, t.cpuSource]));
+  }
+
+  /**
+   * A task counted by perf is checked against its cgroup's counter: a thread
+   * that existed before counting began and was missed (it appeared between
+   * listing the threads and opening the counters) shows as perf falling
+   * behind, and the task then switches to the cgroup counter for good,
+   * continuing from the value it had.
+   */
+  private crossCheckCpu(task: HostTask): void {
+    if (task.cpuSource !== 'perf' || task.cgroupCpuFd < 0) return;
+    this.rt.fs.readCounters(Int32Array.of(task.cgroupCpuFd), this.checkOut);
+    const cgroupNs = this.checkOut[0] * task.cgroupCpuNsPerUnit;
+    if (!Number.isFinite(cgroupNs)) return;
+    const perfNs = this.rt.perf.value(task.slot, 'taskClock');
+    let why: string;
+    if (perfNs === undefined) {
+      why = 'perf task-clock stopped reading';
+    } else if (!task.cpuCheckBase) {
+      task.cpuCheckBase = { cgroupNs, perfNs };
+      return;
+    } else {
+      const dCgroup = cgroupNs - task.cpuCheckBase.cgroupNs;
+      const dPerf = perfNs - task.cpuCheckBase.perfNs;
+      if (dCgroup <= dPerf * (1 + CPU_CHECK_TOLERANCE) + CPU_CHECK_SLACK_NS) return;
+      why = `perf task-clock counted ${(dPerf / 1e6).toFixed(1)} ms of CPU where the cgroup counted ${(dCgroup / 1e6).toFixed(1)} ms`;
+    }
+    // Continue from the value reached so far: no jump in cpuTimeNs.
+    task.cpuOffsetNs = Math.max(task.cpuTimeNs, (perfNs ?? -Infinity) + task.cpuOffsetNs) - cgroupNs;
+    task.cpuSource = 'cgroup';
+    this.cpuSourceNotes.push(`${task.spec.id}: ${why}; reading the cgroup counter from now on`);
+    this.rebuildCpuCounters();
   }
 
   capabilities(): Capabilities {
@@ -130,8 +202,9 @@ export class HostPlatform implements Platform {
     for (const task of this.rt.tasks) {
       let cpu = NaN;
       const pv = perf.valuesOf(task.slot);
-      if (task.cpuCounter >= 0) cpu = this.cpuOut[task.cpuCounter] * this.cpuNsPerUnit[task.cpuCounter];
-      if (!Number.isFinite(cpu)) cpu = pv?.get('taskClock') ?? NaN;
+      if (task.cpuSource === 'perf') cpu = pv ? pv[EV.taskClock] : NaN;
+      else if (task.cpuCounter >= 0) cpu = this.cpuOut[task.cpuCounter] * this.cpuNsPerUnit[task.cpuCounter];
+      cpu += task.cpuOffsetNs;
       if (Number.isFinite(cpu) && cpu >= task.cpuTimeNs) task.cpuTimeNs = cpu;
       const cpuCores = secs > 0 ? Math.max(0, task.cpuTimeNs - task.lastCpuTimeNs) / windowNs : 0;
       task.lastCpuTimeNs = task.cpuTimeNs;
@@ -149,15 +222,11 @@ export class HostPlatform implements Platform {
         allocation: view.allocation,
         reserved: view.reserved,
       };
-      if (pv) {
-        const instructions = pv.get('instructions');
-        if (instructions !== undefined) s.instructions = instructions;
-        const cycles = pv.get('cycles');
-        if (cycles !== undefined) s.cycles = cycles;
-        const llcA = pv.get('llcAccesses');
-        if (llcA !== undefined) s.llcAccesses = llcA;
-        const llcM = pv.get('llcMisses');
-        if (llcM !== undefined) s.llcMisses = llcM;
+      if (pv && this.hardwareCounted) {
+        if (!Number.isNaN(pv[EV.instructions])) s.instructions = pv[EV.instructions];
+        if (!Number.isNaN(pv[EV.cycles])) s.cycles = pv[EV.cycles];
+        if (!Number.isNaN(pv[EV.llcAccesses])) s.llcAccesses = pv[EV.llcAccesses];
+        if (!Number.isNaN(pv[EV.llcMisses])) s.llcMisses = pv[EV.llcMisses];
       }
       if (task.llcOccupancyBytes !== undefined) s.llcOccupancyBytes = task.llcOccupancyBytes;
       if (task.memBandwidthBytesPerSec !== undefined) s.memBandwidthBytesPerSec = task.memBandwidthBytesPerSec;
@@ -201,6 +270,8 @@ export class HostPlatform implements Platform {
     const tasks = this.rt.tasks;
     const period = this.rt.slowStatsPeriodNs;
     const first = windowNs === 0;
+    // Most ticks have nothing due: skip without touching every task.
+    if (!first && t < this.slowDueNs) return;
     let budget = first ? tasks.length : Math.max(2, Math.ceil((tasks.length * windowNs) / period) + 1);
     for (let k = 0; k < tasks.length && budget > 0; k++) {
       const task = tasks[(this.slowCursor + k) % tasks.length];
@@ -210,6 +281,9 @@ export class HostPlatform implements Platform {
       budget--;
     }
     this.slowCursor = (this.slowCursor + 1) % Math.max(1, tasks.length);
+    let due = Infinity;
+    for (const task of tasks) if (task.nextSlowNs < due) due = task.nextSlowNs;
+    this.slowDueNs = due;
   }
 
   /** Memory, IO, resctrl monitoring and the /proc CPU fallback for one task. */
@@ -222,27 +296,39 @@ export class HostPlatform implements Platform {
       attachTree(task.cgroup, procRoot, task.proc.pid, task.attachedPids);
       task.stragglerChecksLeft--;
     }
-    // the task's processes, listed only when a /proc fallback needs them
-    let pidList: number[] | null = null;
-    const pidsOf = () => (pidList ??= task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid));
+    // The task's processes, listed only when a /proc fallback needs them, and
+    // then every PID_LIST_ROUNDS rounds: listing a v1 cgroup's members costs
+    // as much as the two /proc reads per process together, and a task's
+    // process tree rarely changes (a new child's memory and IO show up in
+    // the round after the next listing).
+    const pidsOf = () => {
+      if (!task.pidList || task.pidListAgeRounds >= PID_LIST_ROUNDS) {
+        task.pidList = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
+        task.pidListAgeRounds = 0;
+      }
+      return task.pidList;
+    };
+    task.pidListAgeRounds++;
     const st = task.cgroup?.stats({ cpu: false }) ?? {};
     if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;
     else {
       let rss = 0;
-      for (const p of pidsOf()) rss += readProcStatus(procRoot, p)?.rssBytes ?? 0;
+      const page = this.rt.addon?.pageSizeBytes;
+      for (const p of pidsOf()) rss += (page ? readProcRssBytes(procRoot, p, page, this.readKept) : readProcStatus(procRoot, p, this.readKept)?.rssBytes) ?? 0;
       task.rssBytes = rss;
     }
     if (st.ioBytes !== undefined) task.ioBytes = st.ioBytes;
     else {
       let io = 0;
-      for (const p of pidsOf()) io += readProcIoBytes(procRoot, p) ?? 0;
+      for (const p of pidsOf()) io += readProcIoBytes(procRoot, p, this.readKept) ?? 0;
       // Bytes of processes that exited are gone from /proc; keep the total monotone.
       task.ioBytes = Math.max(task.ioBytes ?? 0, io);
     }
-    if (task.cpuCounter < 0 && this.rt.perf.value(task.slot, 'taskClock') === undefined) {
+    this.crossCheckCpu(task);
+    if (task.cpuSource === 'proc') {
       let ticks = 0;
       for (const p of pidsOf()) {
-        const s = readProcStat(procRoot, p);
+        const s = readProcStat(procRoot, p, this.readKept);
         if (s) ticks += s.userTicks + s.systemTicks;
       }
       task.cpuTimeNs = Math.max(task.cpuTimeNs, (ticks * 1e9) / USER_HZ);
@@ -698,7 +784,7 @@ export class HostPlatform implements Platform {
   private async doClose(): Promise<RestoreReport> {
     for (const t of this.rt.tasks) await t.loadgen?.stop();
     await Promise.race([Promise.all([...this.inflight]), sleep(1000)]);
-    for (const fd of this.cpuFds) this.rt.fs.closeCounter(fd);
+    for (const t of this.rt.tasks) if (t.cgroupCpuFd >= 0) this.rt.fs.closeCounter(t.cgroupCpuFd);
     this.rt.perf.close();
     const report = this.restoreNow();
     // Let node reap the children it started.
@@ -715,6 +801,7 @@ export class HostPlatform implements Platform {
       killGraceMs: this.rt.killGraceMs,
       setAffinity: addon ? (tid, cpus) => addon.setAffinity(tid, cpus).ok : undefined,
     });
+    this.rt.fs.closeKept?.();
     this.rt.onClosed();
     return report;
   }

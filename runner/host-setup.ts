@@ -250,11 +250,18 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         progressUnits: 0,
         lastProgressUnits: 0,
         cpuCounter: -1,
+        cpuSource: 'proc',
+        cgroupCpuFd: -1,
+        cgroupCpuNsPerUnit: 1,
+        cpuCheckBase: null,
+        cpuOffsetNs: 0,
         cpuTimeNs: 0,
         lastCpuTimeNs: 0,
         echoBusy: false,
         nextSlowNs: 0,
         view: null,
+        pidList: null,
+        pidListAgeRounds: 0,
         attachedPids: new Set(),
         stragglerChecksLeft: STRAGGLER_CHECKS,
       };
@@ -282,9 +289,13 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         } else throw new UnsupportedError(`task ${spec.id}: cannot pin cores without cgroup cpuset or the native addon`);
       }
       if (spec.memoryLimitBytes !== undefined) cgroup?.setMemoryLimit(spec.memoryLimitBytes);
-      // Software counters only serve as the CPU-time source when the task has
-      // no cgroup CPU counter; hardware counters are opened wherever a PMU is.
-      const pa = perf.attachTree(slot, treeBefore.length ? treeBefore : [task.proc.pid], { software: !cgroup?.cpuUsageCounter() });
+      // task-clock on every thread that exists now (each counter then covers
+      // what its thread creates); hardware counters wherever a PMU is.
+      const tidsBefore = (treeBefore.length ? treeBefore : [task.proc.pid]).flatMap((p) => {
+        const tids = threadIds(paths.procRoot, p);
+        return tids.length ? tids : [p];
+      });
+      const pa = perf.attachTree(slot, tidsBefore);
       if (pa.events.includes('instructions')) hardwareCounters = true;
       if (!perfNoted) {
         perfNoted = true;

@@ -27,8 +27,23 @@ export interface HostTask {
   reportsProgress: boolean;
   progressUnits: number;
   lastProgressUnits: number;
-  /** Index into the batched cgroup CPU counter reads, or -1. */
+  /** Index into the per-tick batched cgroup CPU counter reads, or -1. */
   cpuCounter: number;
+  /**
+   * Where the per-tick CPU time comes from. 'perf': the task-clock counters
+   * (cheapest to read), checked every slow-stats round against the cgroup
+   * counter; 'cgroup': the cgroup's CPU counter (no perf, or perf fell short:
+   * a thread that escaped counting); 'proc': /proc/<pid>/stat ticks, refreshed
+   * with the slow statistics (neither of the others).
+   */
+  cpuSource: 'perf' | 'cgroup' | 'proc';
+  /** The cgroup CPU counter kept open (cross-check and fallback), or -1; its ns per unit. */
+  cgroupCpuFd: number;
+  cgroupCpuNsPerUnit: number;
+  /** Cross-check baseline: both counters at the first observe. */
+  cpuCheckBase: { cgroupNs: number; perfNs: number } | null;
+  /** Added to the current source's reading so a switch of source does not jump. */
+  cpuOffsetNs: number;
   cpuTimeNs: number;
   lastCpuTimeNs: number;
   rssBytes?: number;
@@ -42,6 +57,9 @@ export interface HostTask {
   nextSlowNs: number;
   /** Frozen copies of alloc/reserved for snapshots; null = rebuild at the next observe. */
   view: { allocation: Allocation; reserved: ReservationView } | null;
+  /** The task's processes as last listed for the /proc statistics, and rounds since. */
+  pidList: number[] | null;
+  pidListAgeRounds: number;
   /** Processes moved into the task's cgroups (all hierarchies) so far. */
   attachedPids: Set<number>;
   /**

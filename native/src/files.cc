@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -84,7 +85,10 @@ Napi::Value RemoveDir(const Napi::CallbackInfo& info) {
   return OkResult(env);
 }
 
-// openRead(path) -> { ok, fd }: keep a counter file open for preadInts.
+bool IsControlFs(int fd);
+
+// openRead(path) -> { ok, fd, control }: keep a counter file open for
+// preadInts / preadText (control: see IsControlFs).
 Napi::Value OpenRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
@@ -95,6 +99,7 @@ Napi::Value OpenRead(const Napi::CallbackInfo& info) {
   if (fd < 0) return ErrnoResult(env, errno);
   Napi::Object out = OkResult(env);
   out.Set("fd", fd);
+  out.Set("control", IsControlFs(fd));
   return out;
 }
 
@@ -139,6 +144,82 @@ Napi::Value PreadInts(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(okCount));
 }
 
+// preadText(fd) -> { ok, data } | errno result: the whole file re-read from
+// offset 0 on a descriptor kept open (/proc/<pid>/status, cgroup.procs, ...).
+// Re-reading an open file skips the path walk, which is most of a cold read.
+Napi::Value PreadText(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowUsage(env, "preadText(fd: number)");
+    return env.Null();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string data;
+  char buf[8192];
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof(buf), off);
+    if (n < 0) return ErrnoResult(env, errno);
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  Napi::Object out = OkResult(env);
+  out.Set("data", Napi::String::New(env, data));
+  return out;
+}
+
+// Filesystems whose files are generated on each read and take a whole value
+// per write(2) at any offset, so a descriptor can be kept open and re-read or
+// rewritten: cgroup v1/v2, sysfs, resctrl, procfs.
+bool IsControlFs(int fd) {
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0) return false;
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case 0x27e0ebUL:     // CGROUP_SUPER_MAGIC
+    case 0x63677270UL:   // CGROUP2_SUPER_MAGIC
+    case 0x62656572UL:   // SYSFS_MAGIC
+    case 0x7655821UL:    // RDTGROUP_SUPER_MAGIC
+    case 0x9fa0UL:       // PROC_SUPER_MAGIC
+      return true;
+    default:
+      return false;
+  }
+}
+
+// openWrite(path) -> { ok, fd, control } | errno result. control: the file is
+// on a control filesystem and may be rewritten through pwriteText; otherwise
+// the caller should close it and use writeFile (a regular file would keep the
+// tail of a longer old value).
+Napi::Value OpenWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "openWrite(path: string)");
+    return env.Null();
+  }
+  int fd = open(PathArg(info, 0).c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoResult(env, errno);
+  Napi::Object out = OkResult(env);
+  out.Set("fd", fd);
+  out.Set("control", IsControlFs(fd));
+  return out;
+}
+
+// pwriteText(fd, data) -> ok | errno result: one pwrite(2) at offset 0.
+Napi::Value PwriteText(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
+    ThrowUsage(env, "pwriteText(fd: number, data: string)");
+    return env.Null();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string data = PathArg(info, 1);
+  ssize_t n = pwrite(fd, data.data(), data.size(), 0);
+  if (n < 0) return ErrnoResult(env, errno);
+  if (static_cast<size_t>(n) != data.size()) return ErrnoResult(env, EIO);
+  return OkResult(env);
+}
+
 }  // namespace
 
 void RegisterFiles(Napi::Env env, Napi::Object exports) {
@@ -149,6 +230,11 @@ void RegisterFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("openRead", Napi::Function::New(env, OpenRead));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("preadInts", Napi::Function::New(env, PreadInts));
+  exports.Set("preadText", Napi::Function::New(env, PreadText));
+  // /proc/<pid>/statm counts pages; statm is half the cost of status to read.
+  exports.Set("pageSizeBytes", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
+  exports.Set("openWrite", Napi::Function::New(env, OpenWrite));
+  exports.Set("pwriteText", Napi::Function::New(env, PwriteText));
 }
 
 }  // namespace umbra

@@ -20,6 +20,16 @@ export interface HostFs {
   /** Which implementation this is, for reports ("native" | "node:fs" | a fake's name). */
   readonly kind: string;
   readText(path: string): string;
+  /**
+   * readText for files re-read every control period (/proc/<pid>/status,
+   * cgroup.procs, memory.usage_in_bytes, ...): where the filesystem generates
+   * contents on each read (procfs, cgroupfs, sysfs, resctrl) the descriptor
+   * stays open and the next call re-reads it from offset 0, skipping the path
+   * walk that is most of a cold read. Same results and errors as readText.
+   */
+  readTextKeepOpen(path: string): string;
+  /** Close what readTextKeepOpen/writeText kept open (the run is over). */
+  closeKept?(): void;
   /** One write(2) of the whole value (cgroupfs parses each write separately). */
   writeText(path: string, data: string): void;
   mkdir(path: string): void;
@@ -45,6 +55,15 @@ export function errnoOf(err: unknown): string | undefined {
 export function tryReadText(fs: HostFs, path: string): string | undefined {
   try {
     return fs.readText(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** readTextKeepOpen or undefined when the file does not exist or cannot be read. */
+export function tryReadTextKeepOpen(fs: HostFs, path: string): string | undefined {
+  try {
+    return fs.readTextKeepOpen(path);
   } catch {
     return undefined;
   }

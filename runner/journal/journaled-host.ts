@@ -23,8 +23,14 @@ export class JournaledHost {
   }
 
   owns(path: string): boolean {
-    for (const d of this.ownDirs) if (path === d || path.startsWith(d + sep)) return true;
-    return false;
+    // Walk up from the path (a few Set lookups) rather than testing every
+    // directory we made: this runs for each control-file write of the loop.
+    for (let p = path; ; ) {
+      if (this.ownDirs.has(p)) return true;
+      const cut = p.lastIndexOf(sep);
+      if (cut <= 0) return false;
+      p = p.slice(0, cut);
+    }
   }
 
   /** Write a control file. Outside our own directories the old value is journaled first. */

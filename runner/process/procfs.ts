@@ -21,6 +21,9 @@ export interface ProcStat {
   startTicks: number;
 }
 
+/** How a caller reads a /proc file: contents, or undefined when it cannot be read. */
+export type ProcReader = (path: string) => string | undefined;
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -52,8 +55,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
   };
 }
 
-export function readProcStat(procRoot: string, pid: number): ProcStat | undefined {
-  const text = readText(join(procRoot, String(pid), 'stat'));
+export function readProcStat(procRoot: string, pid: number, read: ProcReader = readText): ProcStat | undefined {
+  const text = read(join(procRoot, String(pid), 'stat'));
   return text === undefined ? undefined : parseProcStat(text);
 }
 
@@ -99,8 +102,8 @@ export interface ProcStatus {
   involuntaryCtxSwitches: number;
 }
 
-export function readProcStatus(procRoot: string, pid: number): ProcStatus | undefined {
-  const text = readText(join(procRoot, String(pid), 'status'));
+export function readProcStatus(procRoot: string, pid: number, read: ProcReader = readText): ProcStatus | undefined {
+  const text = read(join(procRoot, String(pid), 'status'));
   if (text === undefined) return undefined;
   const num = (key: string) => {
     const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text);
@@ -113,9 +116,17 @@ export function readProcStatus(procRoot: string, pid: number): ProcStatus | unde
   };
 }
 
+/** Resident set size from /proc/<pid>/statm (its second field, in pages): VmRSS, read cheaper. */
+export function readProcRssBytes(procRoot: string, pid: number, pageSizeBytes: number, read: ProcReader = readText): number | undefined {
+  const text = read(join(procRoot, String(pid), 'statm'));
+  if (text === undefined) return undefined;
+  const resident = Number(text.split(' ', 2)[1]);
+  return Number.isFinite(resident) ? resident * pageSizeBytes : undefined;
+}
+
 /** Bytes the process read plus wrote at the storage layer (/proc/<pid>/io). */
-export function readProcIoBytes(procRoot: string, pid: number): number | undefined {
-  const text = readText(join(procRoot, String(pid), 'io'));
+export function readProcIoBytes(procRoot: string, pid: number, read: ProcReader = readText): number | undefined {
+  const text = read(join(procRoot, String(pid), 'io'));
   if (text === undefined) return undefined;
   const r = /^read_bytes:\s+(\d+)/m.exec(text);
   const w = /^write_bytes:\s+(\d+)/m.exec(text);

@@ -103,6 +103,31 @@ describe.skipIf(!!skipReason)('HostPlatform on real cgroup v1', () => {
     expect(isAlive('/proc', pid)).toBe(false);
   });
 
+  it.skipIf(!nativeAddon())('perf task-clock counts every thread of a multi-threaded task, as the cgroup does', async () => {
+    // Two worker threads spin; perf counters opened per thread (inherit) must
+    // add up to what the cgroup's cpuacct counts over the same interval.
+    const s = await start({
+      tasks: [{ id: 'spin2', class: 'second', workload: { kind: 'stressor', stressor: 'cpu', workers: 2, implementation: 'builtin' } }],
+      slowStatsPeriodNs: 100_000_000,
+    });
+    const p = s.platform;
+    const usage = () => Number(readFileSync(join(CG, 'cpuacct', s.runName, 'spin2', 'cpuacct.usage'), 'utf8'));
+    await sleep(300); // the workers are up
+    const a = p.observe().tasks[0].cpuTimeNs;
+    const ua = usage();
+    for (let i = 0; i < 8; i++) {
+      await sleep(100);
+      p.observe();
+    }
+    const b = p.observe().tasks[0].cpuTimeNs;
+    const ub = usage();
+    expect(p.cpuSources()).toEqual({ spin2: 'perf' });
+    expect(p.cpuSourceNotes).toEqual([]);
+    // the workers ran: at least 0.3 s of CPU in 0.9 s
+    expect(ub - ua).toBeGreaterThan(300e6);
+    expect(Math.abs((b - a) - (ub - ua)) / (ub - ua)).toBeLessThan(0.03);
+  });
+
   it('a start that fails half-way undoes what it had done', async () => {
     dir = mkdtempSync(join(tmpdir(), 'umbra-host-real-'));
     const journalDir = join(dir, 'journal');

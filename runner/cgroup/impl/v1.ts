@@ -4,7 +4,7 @@
 // process is moved out of the cgroups it was started in no more than needed.
 import { join } from 'node:path';
 import type { HostFs } from '../../fs/host-fs.js';
-import { tryReadText } from '../../fs/host-fs.js';
+import { tryReadText, tryReadTextKeepOpen } from '../../fs/host-fs.js';
 import { firstUnsignedInt } from '../../fs/impl/node-fs.js';
 import type { JournaledHost } from '../../journal/journaled-host.js';
 import { readProcCgroups } from '../../process/procfs.js';
@@ -259,7 +259,7 @@ class V1TaskGroup implements TaskCgroup {
     const fs = this.backend.fsAccess;
     const out: CgroupStats = {};
     const num = (p: string) => {
-      const t = tryReadText(fs, p);
+      const t = tryReadTextKeepOpen(fs, p);
       return t === undefined ? undefined : firstUnsignedInt(t);
     };
     const acct = this.dirs.get('cpuacct');
@@ -268,7 +268,7 @@ class V1TaskGroup implements TaskCgroup {
     if (mem) out.memoryBytes = num(join(mem, 'memory.usage_in_bytes'));
     const blk = this.dirs.get('blkio');
     if (blk) {
-      const t = tryReadText(fs, join(blk, 'blkio.throttle.io_service_bytes'));
+      const t = tryReadTextKeepOpen(fs, join(blk, 'blkio.throttle.io_service_bytes'));
       const m = t ? /^Total\s+(\d+)/m.exec(t) : null;
       if (m) out.ioBytes = Number(m[1]);
     }
@@ -278,7 +278,7 @@ class V1TaskGroup implements TaskCgroup {
   pids(): number[] {
     const first = this.dirs.values().next().value as string | undefined;
     if (!first) return [];
-    const t = tryReadText(this.backend.fsAccess, join(first, 'cgroup.procs')) ?? '';
+    const t = tryReadTextKeepOpen(this.backend.fsAccess, join(first, 'cgroup.procs')) ?? '';
     return t.split(/\s+/).filter(Boolean).map(Number);
   }
 }

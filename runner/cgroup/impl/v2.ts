@@ -5,7 +5,7 @@
 // reported unavailable with that reason.
 import { join } from 'node:path';
 import type { HostFs } from '../../fs/host-fs.js';
-import { tryReadText } from '../../fs/host-fs.js';
+import { tryReadText, tryReadTextKeepOpen } from '../../fs/host-fs.js';
 import { firstUnsignedInt } from '../../fs/impl/node-fs.js';
 import type { JournaledHost } from '../../journal/journaled-host.js';
 import { readProcCgroups } from '../../process/procfs.js';
@@ -196,12 +196,12 @@ class V2TaskGroup implements TaskCgroup {
   stats(o: { cpu?: boolean } = {}): CgroupStats {
     const fs = this.backend.fsAccess;
     const out: CgroupStats = {};
-    const cpu = o.cpu === false ? undefined : tryReadText(fs, join(this.dir, 'cpu.stat'));
+    const cpu = o.cpu === false ? undefined : tryReadTextKeepOpen(fs, join(this.dir, 'cpu.stat'));
     const u = cpu ? /^usage_usec\s+(\d+)/m.exec(cpu) : null;
     if (u) out.cpuUsageNs = Number(u[1]) * 1000;
-    const mem = tryReadText(fs, join(this.dir, 'memory.current'));
+    const mem = tryReadTextKeepOpen(fs, join(this.dir, 'memory.current'));
     if (mem !== undefined) out.memoryBytes = firstUnsignedInt(mem);
-    const io = tryReadText(fs, join(this.dir, 'io.stat'));
+    const io = tryReadTextKeepOpen(fs, join(this.dir, 'io.stat'));
     if (io !== undefined) {
       let sum = 0;
       for (const m of io.matchAll(/\b[rw]bytes=(\d+)/g)) sum += Number(m[1]);
@@ -211,7 +211,7 @@ class V2TaskGroup implements TaskCgroup {
   }
 
   pids(): number[] {
-    const t = tryReadText(this.backend.fsAccess, join(this.dir, 'cgroup.procs')) ?? '';
+    const t = tryReadTextKeepOpen(this.backend.fsAccess, join(this.dir, 'cgroup.procs')) ?? '';
     return t.split(/\s+/).filter(Boolean).map(Number);
   }
 }

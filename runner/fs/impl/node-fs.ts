@@ -21,6 +21,11 @@ export class NodeHostFs implements HostFs {
     return wrap('read', path, () => readFileSync(path, 'utf8'));
   }
 
+  /** The fallback keeps nothing open: it is the path taken when speed matters least. */
+  readTextKeepOpen(path: string): string {
+    return this.readText(path);
+  }
+
   writeText(path: string, data: string): void {
     wrap('write', path, () => {
       // O_WRONLY without O_CREAT: a control file that does not exist is an
