@@ -61,9 +61,16 @@ const monoNs = () => Number(process.hrtime.bigint());
 
 class Refusal extends Error {}
 
-/** perf may lag the cgroup counter by this share plus this slack before it counts as short. */
+/**
+ * perf may lag the cgroup counter by this share plus this slack before it
+ * counts as short. The slack covers the cgroup's own lag: a running thread's
+ * time reaches cpuacct only at the scheduler tick (up to 4 ms at HZ=250), so
+ * the baseline and a later reading can each be a tick behind per running
+ * thread. A thread that escaped counting and uses more than 2% of the task's
+ * CPU shows within a few rounds.
+ */
 const CPU_CHECK_TOLERANCE = 0.02;
-const CPU_CHECK_SLACK_NS = 2_000_000;
+const CPU_CHECK_SLACK_NS = 10_000_000;
 /** Slow-stats rounds between listings of a task's processes (see readSlowStats). */
 const PID_LIST_ROUNDS = 5;
 

@@ -125,7 +125,8 @@ describe.skipIf(!!skipReason)('HostPlatform on real cgroup v1', () => {
     expect(p.cpuSourceNotes).toEqual([]);
     // the workers ran: at least 0.3 s of CPU in 0.9 s
     expect(ub - ua).toBeGreaterThan(300e6);
-    expect(Math.abs((b - a) - (ub - ua)) / (ub - ua)).toBeLessThan(0.03);
+    // cpuacct sees a running thread's time at the scheduler tick: allow a tick per thread at each end
+    expect(Math.abs(b - a - (ub - ua))).toBeLessThan(0.03 * (ub - ua) + 20e6);
   });
 
   it('a start that fails half-way undoes what it had done', async () => {
