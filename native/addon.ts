@@ -34,7 +34,8 @@ export interface PerfGroupRead extends SyscallResult {
 export interface UmbraNative {
   abiVersion: number;
   probePerfEvent(type: number, config: number): PerfProbeResult;
-  perfOpen(pid: number, type: number, config: number, groupFd: number, inherit: boolean): PerfOpenResult;
+  /** single: a counter without members, read in the cheaper non-group format (perfReadGroups reads both). */
+  perfOpen(pid: number, type: number, config: number, groupFd: number, inherit: boolean, single?: boolean): PerfOpenResult;
   perfReadGroup(fd: number): PerfGroupRead;
   /** out[i*stride]: members read or -errno; +1 enabled ns; +2 running ns; +3.. values. Returns groups read. */
   perfReadGroups(fds: Int32Array, out: Float64Array, stride: number): number;
@@ -74,7 +75,7 @@ export interface UmbraNative {
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 
 export interface NativeStatus {
   available: boolean;

@@ -94,9 +94,10 @@ export class PerfCounters {
   private openGroup(slot: number, pid: number, events: Record<string, PerfEventId>, res: PerfAttachResult, hardware: boolean): void {
     const addon = this.addon as UmbraNative;
     const g: Group = { slot, fds: [], events: [], eventIdx: [] };
+    const single = Object.keys(events).length === 1;
     for (const [name, id] of Object.entries(events) as [PerfEventName, PerfEventId][]) {
       const leader = g.fds.length ? g.fds[0] : -1;
-      const r = addon.perfOpen(pid, id.type, id.config, leader, true);
+      const r = addon.perfOpen(pid, id.type, id.config, leader, true, single);
       if (!r.ok || r.fd === undefined) {
         const reason = `perf_event_open(${name}) failed: ${errnoName(r.errno)}${r.errno === 2 && hardware ? ' (no hardware PMU event: virtual machine or unsupported CPU)' : ''}`;
         res.skipped.push({ event: name, reason });
