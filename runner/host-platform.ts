@@ -71,6 +71,9 @@ class Refusal extends Error {}
  */
 const CPU_CHECK_TOLERANCE = 0.02;
 const CPU_CHECK_SLACK_NS = 10_000_000;
+/** Actions that can change what is free (cores, ways, reservations); a throttle or a pause does not. */
+const CHANGES_FREE_POOL = new Set<Action['kind']>(['setCores', 'migrate', 'setCacheWays', 'reserve', 'release']);
+
 /** Slow-stats rounds between listings of a task's processes (see readSlowStats). */
 const PID_LIST_ROUNDS = 5;
 
@@ -400,7 +403,7 @@ export class HostPlatform implements Platform {
       // Whatever happens, this task's views and the free pool are rebuilt at the next observe.
       const touched = this.byId.get(a.task);
       if (touched) touched.view = null;
-      this.freeCache = null;
+      if (CHANGES_FREE_POOL.has(a.kind)) this.freeCache = null;
       try {
         if (this.closing) throw new Refusal('the platform is closing');
         this.applyOne(a);
