@@ -100,8 +100,12 @@ export class HostPlatform implements Platform {
   /** Warm-ups and echoes that failed after being accepted (reported, never thrown). */
   readonly backgroundErrors: string[] = [];
 
-  /** /proc files re-read every slow-stats round, through descriptors kept open. */
-  private readonly readKept = (path: string) => tryReadTextKeepOpen(this.rt.fs, path);
+  /**
+   * /proc/<pid> files re-read every slow-stats round, through descriptors kept
+   * open: bound to the process first listed, never reopened by path (the pid
+   * may belong to another process by then); a gone one reads as undefined.
+   */
+  private readonly readKept = (path: string) => tryReadTextKeepOpen(this.rt.fs, path, { reopen: false });
 
   /** @internal use startHostPlatform() (runner/host-setup.ts). */
   constructor(readonly rt: HostRuntime) {
@@ -307,10 +311,12 @@ export class HostPlatform implements Platform {
       task.stragglerChecksLeft--;
     }
     // The task's processes, listed only when a /proc fallback needs them, and
-    // then every PID_LIST_ROUNDS rounds: listing a v1 cgroup's members costs
-    // as much as the two /proc reads per process together, and a task's
-    // process tree rarely changes (a new child's memory and IO show up in
-    // the round after the next listing).
+    // then every PID_LIST_ROUNDS rounds or when one of them has gone: listing
+    // a v1 cgroup's members costs as much as the two /proc reads per process
+    // together, and a task's process tree rarely changes (a new child's
+    // memory, IO and /proc CPU time show up after the next listing). Each
+    // listed process is read through descriptors opened when it was listed
+    // (readKept), so a pid reused meanwhile is never read as ours.
     const pidsOf = () => {
       if (!task.pidList || task.pidListAgeRounds >= PID_LIST_ROUNDS) {
         task.pidList = task.cgroup ? task.cgroup.pids() : processTree(procRoot, task.proc.pid);
@@ -319,18 +325,22 @@ export class HostPlatform implements Platform {
       return task.pidList;
     };
     task.pidListAgeRounds++;
+    const gone = () => {
+      task.pidListAgeRounds = PID_LIST_ROUNDS;
+      return undefined;
+    };
     const st = task.cgroup?.stats({ cpu: false }) ?? {};
     if (st.memoryBytes !== undefined) task.rssBytes = st.memoryBytes;
     else {
       let rss = 0;
       const page = this.rt.addon?.pageSizeBytes;
-      for (const p of pidsOf()) rss += (page ? readProcRssBytes(procRoot, p, page, this.readKept) : readProcStatus(procRoot, p, this.readKept)?.rssBytes) ?? 0;
+      for (const p of pidsOf()) rss += (page ? readProcRssBytes(procRoot, p, page, this.readKept) : readProcStatus(procRoot, p, this.readKept)?.rssBytes) ?? gone() ?? 0;
       task.rssBytes = rss;
     }
     if (st.ioBytes !== undefined) task.ioBytes = st.ioBytes;
     else {
       let io = 0;
-      for (const p of pidsOf()) io += readProcIoBytes(procRoot, p, this.readKept) ?? 0;
+      for (const p of pidsOf()) io += readProcIoBytes(procRoot, p, this.readKept) ?? gone() ?? 0;
       // Bytes of processes that exited are gone from /proc; keep the total monotone.
       task.ioBytes = Math.max(task.ioBytes ?? 0, io);
     }
@@ -340,6 +350,7 @@ export class HostPlatform implements Platform {
       for (const p of pidsOf()) {
         const s = readProcStat(procRoot, p, this.readKept);
         if (s) ticks += s.userTicks + s.systemTicks;
+        else gone();
       }
       task.cpuTimeNs = Math.max(task.cpuTimeNs, (ticks * 1e9) / USER_HZ);
     }

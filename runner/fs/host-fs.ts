@@ -26,8 +26,14 @@ export interface HostFs {
    * contents on each read (procfs, cgroupfs, sysfs, resctrl) the descriptor
    * stays open and the next call re-reads it from offset 0, skipping the path
    * walk that is most of a cold read. Same results and errors as readText.
+   * Not for a v1 cgroup.procs or tasks file: the kernel serves a kept-open
+   * one the pid list of its first read for as long as it is re-read within
+   * a second.
+   * reopen: false: when the kept descriptor's file is gone (a removed group,
+   * an exited process), fail (ESRCH) instead of opening the path again, which
+   * for /proc/<pid>/... could be another process that got the pid since.
    */
-  readTextKeepOpen(path: string): string;
+  readTextKeepOpen(path: string, o?: { reopen?: boolean }): string;
   /** Close what readTextKeepOpen/writeText kept open (the run is over). */
   closeKept?(): void;
   /** One write(2) of the whole value (cgroupfs parses each write separately). */
@@ -61,9 +67,9 @@ export function tryReadText(fs: HostFs, path: string): string | undefined {
 }
 
 /** readTextKeepOpen or undefined when the file does not exist or cannot be read. */
-export function tryReadTextKeepOpen(fs: HostFs, path: string): string | undefined {
+export function tryReadTextKeepOpen(fs: HostFs, path: string, o?: { reopen?: boolean }): string | undefined {
   try {
-    return fs.readTextKeepOpen(path);
+    return fs.readTextKeepOpen(path, o);
   } catch {
     return undefined;
   }

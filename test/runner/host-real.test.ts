@@ -2,6 +2,7 @@
 // quota and freezer measured through the task's own CPU time, affinity
 // without cgroups, refusals with reasons, and restore after a failed start.
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +128,44 @@ describe.skipIf(!!skipReason)('HostPlatform on real cgroup v1', () => {
     expect(ub - ua).toBeGreaterThan(300e6);
     // cpuacct sees a running thread's time at the scheduler tick: allow a tick per thread at each end
     expect(Math.abs(b - a - (ub - ua))).toBeLessThan(0.03 * (ub - ua) + 20e6);
+  });
+
+  it("a task group's member list is read fresh: a process that joins later is listed", async () => {
+    // (a v1 cgroup.procs kept open re-serves the list of its first read)
+    const s = await start({ tasks: [{ id: 'nap', class: 'second', workload: { kind: 'command', argv: ['sleep', '30'] } }] });
+    const cg = s.platform.tasks()[0].cgroup!;
+    const first = cg.pids();
+    expect(first).toEqual([s.platform.tasks()[0].proc.pid]);
+    const extra = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      cg.attach(extra.pid as number);
+      for (let i = 0; i < 3; i++) {
+        expect(cg.pids().sort((a, b) => a - b)).toEqual([...first, extra.pid as number].sort((a, b) => a - b));
+        await sleep(50);
+      }
+    } finally {
+      extra.kill('SIGKILL');
+    }
+  });
+
+  it("without a memory group, RSS is the sum of the task's processes' resident sets (statm, kept open)", async () => {
+    const s = await start({
+      tasks: [{ id: 'mem', class: 'second', workload: { kind: 'stressor', stressor: 'stream', bytes: 64 << 20, implementation: 'builtin' } }],
+      slowStatsPeriodNs: 50_000_000,
+    });
+    const p = s.platform;
+    const vmRssBytes = () =>
+      p.tasks()[0].cgroup!.pids().reduce((sum, pid) => sum + Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024, 0);
+    p.observe();
+    let rss = 0;
+    for (let i = 0; i < 10 && rss < 64 << 20; i++) {
+      await sleep(100);
+      rss = p.observe().tasks[0].rssBytes ?? 0;
+    }
+    const want = vmRssBytes();
+    // the stream stressor touches its 64 MiB buffer (two halves copied)
+    expect(rss).toBeGreaterThan(48 << 20);
+    expect(Math.abs(rss - want) / want).toBeLessThan(0.1);
   });
 
   it('a start that fails half-way undoes what it had done', async () => {

@@ -67,9 +67,13 @@ describe.skipIf(!addon)('NativeHostFs kept-open descriptors', () => {
     process.kill(pid, 'SIGCONT');
     await new Promise((r) => setTimeout(r, 50));
     expect(fs.readTextKeepOpen(status)).toMatch(/^State:\s+S/m);
+    const statm = `/proc/${pid}/statm`;
+    expect(fs.readTextKeepOpen(statm, { reopen: false })).toMatch(/^\d+ \d+ /);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(() => fs.readTextKeepOpen(status)).toThrow(/ENOENT|ESRCH/);
+    // reopen: false never opens the path again (it could be another process's pid by now)
+    expect(() => fs.readTextKeepOpen(statm, { reopen: false })).toThrow(/ESRCH.*kept open is gone/);
     fs.closeKept();
   });
 

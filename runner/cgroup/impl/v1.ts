@@ -278,7 +278,10 @@ class V1TaskGroup implements TaskCgroup {
   pids(): number[] {
     const first = this.dirs.values().next().value as string | undefined;
     if (!first) return [];
-    const t = tryReadTextKeepOpen(this.backend.fsAccess, join(first, 'cgroup.procs')) ?? '';
+    // A fresh open each time: a v1 cgroup.procs kept open re-serves the pid
+    // list it built at its first read for as long as it is re-read within a
+    // second (the kernel's pidlist cache), so new members would never show.
+    const t = tryReadText(this.backend.fsAccess, join(first, 'cgroup.procs')) ?? '';
     return t.split(/\s+/).filter(Boolean).map(Number);
   }
 }

@@ -211,7 +211,9 @@ class V2TaskGroup implements TaskCgroup {
   }
 
   pids(): number[] {
-    const t = tryReadTextKeepOpen(this.backend.fsAccess, join(this.dir, 'cgroup.procs')) ?? '';
+    // A fresh open each time, as in v1 (whose cgroup.procs kept open would
+    // re-serve a cached list); listing members is rare enough not to matter.
+    const t = tryReadText(this.backend.fsAccess, join(this.dir, 'cgroup.procs')) ?? '';
     return t.split(/\s+/).filter(Boolean).map(Number);
   }
 }

@@ -92,13 +92,14 @@ export class NativeHostFs implements HostFs {
     return r.data ?? '';
   }
 
-  readTextKeepOpen(path: string): string {
+  readTextKeepOpen(path: string, opts: { reopen?: boolean } = {}): string {
     const fd = this.readFds.get(path);
     if (fd !== undefined) {
       const r = this.addon.preadText(fd);
       if (r.ok) return r.data ?? '';
       this.readFds.drop(path);
       if (!STALE_ERRNOS.has(r.errno)) check('read', path, r);
+      if (opts.reopen === false) throw new HostFsError('ESRCH', 'read', path, 'the file kept open is gone');
       // stale: the path may name a new file now (or none); open it afresh
     }
     const o = this.addon.openRead(path);

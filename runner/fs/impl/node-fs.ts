@@ -22,7 +22,7 @@ export class NodeHostFs implements HostFs {
   }
 
   /** The fallback keeps nothing open: it is the path taken when speed matters least. */
-  readTextKeepOpen(path: string): string {
+  readTextKeepOpen(path: string, _o?: { reopen?: boolean }): string {
     return this.readText(path);
   }
 
