@@ -17,7 +17,7 @@ import { scenarioSchema } from '../../sim/platform/scenario.js';
 import { runControlLoop } from '../../experiments/loop/control-loop.js';
 import { startHardwareRun, type HardwareRun } from '../../runner/scenario/hardware-run.js';
 import { findExecutable } from '../../runner/process/find-executable.js';
-import { isAlive, processTree } from '../../runner/process/procfs.js';
+import { isAlive, processTree, readProcStat } from '../../runner/process/procfs.js';
 
 const CG = '/sys/fs/cgroup';
 const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
@@ -66,11 +66,24 @@ describe.skipIf(!!skipReason)('real co-location under the shadow policy', () => 
     run = await startHardwareRun({ scenario, seed: 3, durationNs: 3e9, stressors: 'auto', keySpace: 5000, purpose: 'shadow co-location test' });
     const runName = run.runName;
     const journalPath = run.host.rt.journal.path;
-    const pids = run.host.tasks().flatMap((t) => processTree('/proc', t.proc.pid));
-    expect(pids.length).toBeGreaterThanOrEqual(2);
+    // Every process of the run, as it grows (the stressor forks its workers
+    // after it starts), by pid and start time: all must be gone at the end.
+    const seen = new Map<number, number | undefined>();
+    const look = () => {
+      for (const t of run!.host.tasks()) for (const p of processTree('/proc', t.proc.pid)) if (!seen.has(p)) seen.set(p, readProcStat('/proc', p)?.startTicks);
+    };
+    look();
+    expect(seen.size).toBeGreaterThanOrEqual(2);
     const snaps: Snapshot[] = [];
     const policy = createPolicy('shadow');
-    const { recording } = await runControlLoop(run, policy, { durationNs: 3e9, periodNs: 10e6, onWindow: (s) => snaps.push(s) });
+    const { recording } = await runControlLoop(run, policy, {
+      durationNs: 3e9,
+      periodNs: 10e6,
+      onWindow: (s) => {
+        snaps.push(s);
+        if (snaps.length % 20 === 0) look();
+      },
+    });
 
     // The run closed itself at its last window; wait for the restore.
     expect(run.closed).toBe(true);
@@ -92,7 +105,7 @@ describe.skipIf(!!skipReason)('real co-location under the shadow policy', () => 
 
     // Nothing left behind: no process of the run (so none frozen), no group of the
     // run in any hierarchy, no journal, no scratch dir.
-    for (const p of pids) expect(isAlive('/proc', p)).toBe(false);
+    for (const [p, start] of seen) expect(isAlive('/proc', p, start), `pid ${p}`).toBe(false);
     expect(cgroupDirs(runName)).toEqual([]);
     expect(existsSync(journalPath)).toBe(false);
     expect(existsSync(join(tmpdir(), runName))).toBe(false);
