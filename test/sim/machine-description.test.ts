@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMachine, loadMachineDescription, parseMachineDescription } from '../../sim/machine/machine-description.js';
@@ -53,9 +53,13 @@ describe('machine description', () => {
 
   it('a file that is not YAML gets its line and column', () => {
     const dir = mkdtempSync(join(tmpdir(), 'umbra-machine-'));
-    const f = join(dir, 'broken.yaml');
-    writeFileSync(f, 'cores:\n  count: [16\n');
-    expect(() => loadMachineDescription(f)).toThrow(/broken\.yaml:\d+:\d+/);
-    expect(() => loadMachineDescription(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read.*ENOENT/);
+    try {
+      const f = join(dir, 'broken.yaml');
+      writeFileSync(f, 'cores:\n  count: [16\n');
+      expect(() => loadMachineDescription(f)).toThrow(/broken\.yaml:\d+:\d+/);
+      expect(() => loadMachineDescription(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read.*ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
