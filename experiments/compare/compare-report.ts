@@ -6,6 +6,16 @@ import type { MemoryFit } from './fit-memory-intensity.js';
 import { meanFigures, sideFigures, simErrors, SIDE_FIGURES, type RunFigures, type SideFigures } from './compare-figures.js';
 
 /** The issue's target: simulated slowdown within this many percent of the measured one. */
+
+/** The service-demand fit stops once the simulated CPU per request is within this (log ratio) of the host's. */
+export const SERVICE_FIT_TOLERANCE = 0.02;
+
+/** The fit stopped at its last run without reaching the tolerance. */
+function fitMissed(f: { hostCpuUsPerRequest: number | null; simFittedCpuUsPerRequest: number | null }): boolean {
+  if (f.hostCpuUsPerRequest === null || f.simFittedCpuUsPerRequest === null || f.hostCpuUsPerRequest <= 0 || f.simFittedCpuUsPerRequest <= 0) return false;
+  return Math.abs(Math.log(f.simFittedCpuUsPerRequest / f.hostCpuUsPerRequest)) > SERVICE_FIT_TOLERANCE;
+}
+
 export const SLOWDOWN_TARGET_PCT = 15;
 
 export interface ServiceFit {
@@ -232,7 +242,7 @@ export function comparisonMarkdown(c: Comparison): string {
     L.push(
       f.fittedInstrPerRequest === null
         ? `- Service demand of ${f.task}: not fitted (preset ${f.presetInstrPerRequest} instructions per request).`
-        : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request (${f.simFittedCpuUsPerRequest === null ? 'n/a' : f.simFittedCpuUsPerRequest.toFixed(1)} us, ${f.steps} correction run(s)).`,
+        : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request (${f.simFittedCpuUsPerRequest === null ? 'n/a' : f.simFittedCpuUsPerRequest.toFixed(1)} us, ${f.steps} correction run(s)${fitMissed(f) ? `; not within ${SERVICE_FIT_TOLERANCE * 100}% of the host's when the runs ran out` : ''}).`,
     );
   }
   const gbs = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e9).toFixed(2)} GB/s`);

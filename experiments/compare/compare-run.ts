@@ -61,6 +61,7 @@ import { specError, type SpecSource } from '../spec/spec-source.js';
 import { runFigures, type RunFigures } from './compare-figures.js';
 import { buildComparison, type Comparison, type CompareRunRecord, type PathFit, type ServiceFit } from './compare-report.js';
 import { scaleScenario } from './scale-scenario.js';
+import { fitServiceDemand } from './fit-service-demand.js';
 import { HostKnobsPlatform, knobsMissingOnHost } from './host-knobs.js';
 import type { Capabilities } from '../../policies/platform.js';
 import { fitIntensity, hostMemBandwidth, intensityFields, type MemoryFit } from './fit-memory-intensity.js';
@@ -121,10 +122,6 @@ async function chooseMachine(src: SpecSource, point: PreparedPoint, o: CompareOp
 function only(s: ScenarioSpec, ids: string[]): ScenarioSpec {
   return { ...s, tasks: s.tasks.filter((t) => ids.includes(t.id)) };
 }
-
-/** The service-demand fit stops when simulated CPU per request is within this (log ratio, ~2%) of the host's. */
-const SERVICE_FIT_TOLERANCE = 0.02;
-const SERVICE_FIT_MAX_STEPS = 4;
 
 function withInstrPerRequest(s: ScenarioSpec, perTask: Record<string, number>): ScenarioSpec {
   return withOverrides(s, Object.fromEntries(Object.entries(perTask).map(([id, n]) => [id, { instrPerRequest: n }])));
@@ -308,21 +305,12 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
       const h = perReq(host);
       const s = perReq(simPreset);
       if (h !== null && s !== null && s > 0 && preset > 0) {
-        // CPU per request is not proportional to instructions in the
-        // simulator (memory stalls per request and the request's CPI move
-        // with it), so one ratio step can overshoot: correct by the ratio
-        // again on a simulated alone run until within SERVICE_FIT_TOLERANCE
-        let instr = Math.max(1, Math.round(preset * (h / s)));
-        let simCpu: number | null = null;
-        let steps = 0;
-        for (; steps < SERVICE_FIT_MAX_STEPS; steps++) {
-          const trial = await runOnce('sim', withInstrPerRequest(only(scenario, [id]), { [id]: instr }), seed0, noopPolicy, `alone-${id}-fit${steps + 1}`);
-          simCpu = perReq(trial);
-          if (simCpu === null || simCpu <= 0 || Math.abs(Math.log(simCpu / h)) <= SERVICE_FIT_TOLERANCE) break;
-          instr = Math.max(1, Math.round(instr * (h / simCpu)));
-        }
+        const fit = await fitServiceDemand(preset, h, s, async (instr, step) =>
+          perReq(await runOnce('sim', withInstrPerRequest(only(scenario, [id]), { [id]: instr }), seed0, noopPolicy, `alone-${id}-fit${step}`)),
+        );
+        const { instrPerRequest: instr, simCpuPerRequest: simCpu, steps } = fit;
         perTask[id] = instr;
-        fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: instr, hostCpuUsPerRequest: h * 1e6, simPresetCpuUsPerRequest: s * 1e6, simFittedCpuUsPerRequest: simCpu === null ? null : simCpu * 1e6, steps: steps + 1 });
+        fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: instr, hostCpuUsPerRequest: h * 1e6, simPresetCpuUsPerRequest: s * 1e6, simFittedCpuUsPerRequest: simCpu === null ? null : simCpu * 1e6, steps });
       } else {
         fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: null, hostCpuUsPerRequest: h === null ? null : h * 1e6, simPresetCpuUsPerRequest: s === null ? null : s * 1e6, simFittedCpuUsPerRequest: null, steps: 0 });
         notes.push(`service demand of ${id} not fitted: no completed requests or CPU time in an alone run`);
