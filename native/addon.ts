@@ -75,7 +75,7 @@ export interface UmbraNative {
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 6;
+export const NATIVE_ABI_VERSION = 7;
 
 export interface NativeStatus {
   available: boolean;

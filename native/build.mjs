@@ -48,6 +48,11 @@ function main() {
   const args = [
     '-std=c++17', '-O2', '-fPIC', '-shared', '-Wall',
     '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    // A worker thread terminated in the middle of a native call (a sweep stops
+    // its other workers when one job fails) must not abort the process: when
+    // the call then builds its result in the dying environment, node-addon-api
+    // swallows the throw it cannot make instead of a fatal error.
+    '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
     `-I${napiHeadersDir}`, `-I${addonApiDir}`,
     // Every translation unit in src/ (umbra.cc registers what the others define).
     ...readdirSync(join(here, 'src')).filter((f) => f.endsWith('.cc')).sort().map((f) => join(here, 'src', f)),

@@ -18,7 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umbra::RegisterLlc(env, exports);
   // Bumped whenever a function's signature changes; native/addon.ts refuses a
   // stale build whose version differs.
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }
 

@@ -113,8 +113,9 @@ describe('umbra run', () => {
     const hw = specVariant(specs, 'small.yaml', 'hw.yaml', (t) => t.replace('name: small', 'name: small\nplatform: hardware').replace('kernel: kv', 'kernel: search'));
     expect((await runCli(['validate', hw])).code).toBe(0);
     const r = await runCli(['run', hw, '--out', out('hw'), '--quiet']);
-    // the output in the failure message: a CI run once exited 1 here, and the
-    // same test has not failed since in 6 runs alone or beside the export tests
+    // stderr in the failure message: this is how an abort was found here (the
+    // pool terminated the other worker inside a native call; see
+    // test/runner/native-worker-terminate.test.ts)
     expect(r.code, `stderr: ${r.stderr}`).toBe(2);
     expect(r.stderr).toMatch(/^umbra: .*field ".*kernel".*search/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
