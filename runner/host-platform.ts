@@ -89,6 +89,7 @@ export class HostPlatform implements Platform {
   private cpuFds = new Int32Array(0);
   private cpuOut = new Float64Array(0);
   private cpuNsPerUnit: number[] = [];
+  private readonly checkFd = new Int32Array(1);
   private readonly checkOut = new Float64Array(1);
   /** Whether any task has hardware counters (else observe skips looking for them). */
   private readonly hardwareCounted: boolean;
@@ -163,7 +164,8 @@ export class HostPlatform implements Platform {
    */
   private crossCheckCpu(task: HostTask): void {
     if (task.cpuSource !== 'perf' || task.cgroupCpuFd < 0) return;
-    this.rt.fs.readCounters(Int32Array.of(task.cgroupCpuFd), this.checkOut);
+    this.checkFd[0] = task.cgroupCpuFd;
+    this.rt.fs.readCounters(this.checkFd, this.checkOut);
     const cgroupNs = this.checkOut[0] * task.cgroupCpuNsPerUnit;
     if (!Number.isFinite(cgroupNs)) return;
     const perfNs = this.rt.perf.value(task.slot, 'taskClock');

@@ -19,6 +19,72 @@ std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
+// The whole file into *data: read(2) from the current offset, or pread(2)
+// from offset 0 (a descriptor kept open). 0, or the errno.
+int ReadAll(int fd, bool fromStart, std::string* data) {
+  char buf[8192];
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = fromStart ? pread(fd, buf, sizeof(buf), off) : read(fd, buf, sizeof(buf));
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    data->append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+}
+
+// One write of the whole value at offset 0 (cgroupfs and resctrl parse each
+// write as a whole value). 0, or the errno (EIO for a short write).
+int WriteAll(int fd, const std::string& data) {
+  ssize_t n = pwrite(fd, data.data(), data.size(), 0);
+  if (n < 0) return errno;
+  return static_cast<size_t>(n) == data.size() ? 0 : EIO;
+}
+
+Napi::Value DataResult(Napi::Env env, int err, const std::string& data) {
+  if (err != 0) return ErrnoResult(env, err);
+  Napi::Object out = OkResult(env);
+  out.Set("data", Napi::String::New(env, data));
+  return out;
+}
+
+Napi::Value StatusResult(Napi::Env env, int err) {
+  return err != 0 ? ErrnoResult(env, err) : OkResult(env);
+}
+
+// Filesystems whose files are generated on each read and take a whole value
+// per write(2) at any offset, so a descriptor can be kept open and re-read or
+// rewritten: cgroup v1/v2, sysfs, resctrl, procfs.
+bool IsControlFs(int fd) {
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0) return false;
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case 0x27e0ebUL:     // CGROUP_SUPER_MAGIC
+    case 0x63677270UL:   // CGROUP2_SUPER_MAGIC
+    case 0x62656572UL:   // SYSFS_MAGIC
+    case 0x7655821UL:    // RDTGROUP_SUPER_MAGIC
+    case 0x9fa0UL:       // PROC_SUPER_MAGIC
+      return true;
+    default:
+      return false;
+  }
+}
+
+// open(path, flags) -> { ok, fd, control } | errno result (control: see IsControlFs).
+Napi::Value OpenKept(const Napi::CallbackInfo& info, int flags, const char* usage) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, usage);
+    return env.Null();
+  }
+  int fd = open(PathArg(info, 0).c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return ErrnoResult(env, errno);
+  Napi::Object out = OkResult(env);
+  out.Set("fd", fd);
+  out.Set("control", IsControlFs(fd));
+  return out;
+}
+
 // readFile(path) -> { ok, data } | errno result. Whole file, as sysfs files are small.
 Napi::Value ReadFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -29,24 +95,12 @@ Napi::Value ReadFile(const Napi::CallbackInfo& info) {
   int fd = open(PathArg(info, 0).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoResult(env, errno);
   std::string data;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      return ErrnoResult(env, e);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
+  int err = ReadAll(fd, false, &data);
   close(fd);
-  Napi::Object out = OkResult(env);
-  out.Set("data", Napi::String::New(env, data));
-  return out;
+  return DataResult(env, err, data);
 }
 
-// writeFile(path, data) -> ok | errno result. One write(2) call: cgroupfs and
+// writeFile(path, data) -> ok | errno result. One write at offset 0: cgroupfs and
 // resctrl parse each write as a whole value.
 Napi::Value WriteFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -56,13 +110,9 @@ Napi::Value WriteFile(const Napi::CallbackInfo& info) {
   }
   int fd = open(PathArg(info, 0).c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoResult(env, errno);
-  std::string data = PathArg(info, 1);
-  ssize_t n = write(fd, data.data(), data.size());
-  int e = errno;
+  int err = WriteAll(fd, PathArg(info, 1));
   close(fd);
-  if (n < 0) return ErrnoResult(env, e);
-  if (static_cast<size_t>(n) != data.size()) return ErrnoResult(env, EIO);
-  return OkResult(env);
+  return StatusResult(env, err);
 }
 
 Napi::Value MakeDir(const Napi::CallbackInfo& info) {
@@ -85,22 +135,10 @@ Napi::Value RemoveDir(const Napi::CallbackInfo& info) {
   return OkResult(env);
 }
 
-bool IsControlFs(int fd);
-
 // openRead(path) -> { ok, fd, control }: keep a counter file open for
-// preadInts / preadText (control: see IsControlFs).
+// preadInts / preadText.
 Napi::Value OpenRead(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    ThrowUsage(env, "openRead(path: string)");
-    return env.Null();
-  }
-  int fd = open(PathArg(info, 0).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoResult(env, errno);
-  Napi::Object out = OkResult(env);
-  out.Set("fd", fd);
-  out.Set("control", IsControlFs(fd));
-  return out;
+  return OpenKept(info, O_RDONLY, "openRead(path: string)");
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
@@ -153,38 +191,9 @@ Napi::Value PreadText(const Napi::CallbackInfo& info) {
     ThrowUsage(env, "preadText(fd: number)");
     return env.Null();
   }
-  int fd = info[0].As<Napi::Number>().Int32Value();
   std::string data;
-  char buf[8192];
-  off_t off = 0;
-  for (;;) {
-    ssize_t n = pread(fd, buf, sizeof(buf), off);
-    if (n < 0) return ErrnoResult(env, errno);
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  Napi::Object out = OkResult(env);
-  out.Set("data", Napi::String::New(env, data));
-  return out;
-}
-
-// Filesystems whose files are generated on each read and take a whole value
-// per write(2) at any offset, so a descriptor can be kept open and re-read or
-// rewritten: cgroup v1/v2, sysfs, resctrl, procfs.
-bool IsControlFs(int fd) {
-  struct statfs st;
-  if (fstatfs(fd, &st) != 0) return false;
-  switch (static_cast<unsigned long>(st.f_type)) {
-    case 0x27e0ebUL:     // CGROUP_SUPER_MAGIC
-    case 0x63677270UL:   // CGROUP2_SUPER_MAGIC
-    case 0x62656572UL:   // SYSFS_MAGIC
-    case 0x7655821UL:    // RDTGROUP_SUPER_MAGIC
-    case 0x9fa0UL:       // PROC_SUPER_MAGIC
-      return true;
-    default:
-      return false;
-  }
+  int err = ReadAll(info[0].As<Napi::Number>().Int32Value(), true, &data);
+  return DataResult(env, err, data);
 }
 
 // openWrite(path) -> { ok, fd, control } | errno result. control: the file is
@@ -192,17 +201,7 @@ bool IsControlFs(int fd) {
 // the caller should close it and use writeFile (a regular file would keep the
 // tail of a longer old value).
 Napi::Value OpenWrite(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    ThrowUsage(env, "openWrite(path: string)");
-    return env.Null();
-  }
-  int fd = open(PathArg(info, 0).c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoResult(env, errno);
-  Napi::Object out = OkResult(env);
-  out.Set("fd", fd);
-  out.Set("control", IsControlFs(fd));
-  return out;
+  return OpenKept(info, O_WRONLY, "openWrite(path: string)");
 }
 
 // pwriteText(fd, data) -> ok | errno result: one pwrite(2) at offset 0.
@@ -212,12 +211,7 @@ Napi::Value PwriteText(const Napi::CallbackInfo& info) {
     ThrowUsage(env, "pwriteText(fd: number, data: string)");
     return env.Null();
   }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  std::string data = PathArg(info, 1);
-  ssize_t n = pwrite(fd, data.data(), data.size(), 0);
-  if (n < 0) return ErrnoResult(env, errno);
-  if (static_cast<size_t>(n) != data.size()) return ErrnoResult(env, EIO);
-  return OkResult(env);
+  return StatusResult(env, WriteAll(info[0].As<Napi::Number>().Int32Value(), PathArg(info, 1)));
 }
 
 }  // namespace

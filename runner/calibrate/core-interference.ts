@@ -22,11 +22,11 @@
 // The multiply-add kernel contends for the core's multiplier as well as its
 // issue slots; code with a mix of instructions (a service's) may suffer less
 // from a sibling than this kernel does. That is recorded in the notes.
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { nativeAddon, nativeStatus } from '../../native/addon.js';
 import { repoRoot } from '../repo-root.js';
 import { cpuLoadBetween, readCpuTimes } from '../probe/cpu-load.js';
+import { startPinnedWorkers } from './pinned-workers.js';
 
 /** A pair whose cores lose more than this (relative rate) to each other shares a core. */
 export const GROUP_THRESHOLD = 0.1;
@@ -74,37 +74,22 @@ const CHUNK_ITERS = 200_000; // ~0.1 ms at 2 G multiply-adds/s: fine-grained sto
 
 /** Run the compute kernel at once on each of `cores` (one pinned thread each); rates in multiply-adds/s, and the other processes' CPU use meanwhile. */
 async function runTogether(addonPath: string, cores: number[], durationMs: number): Promise<{ rates: number[]; otherCores: number }> {
-  const ctrl = new SharedArrayBuffer(8);
-  const flags = new Int32Array(ctrl);
   const script = join(repoRoot(), 'runner', 'calibrate', 'pair-worker.mjs');
-  const workers = cores.map((core) => new Worker(script, { workerData: { addonPath, core, durationMs, chunkIters: CHUNK_ITERS, ctrl } }));
-  const results = workers.map(
-    (w) =>
-      new Promise<number>((resolveRate, reject) => {
-        w.once('message', (m: { opsPerSec?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolveRate(m.opsPerSec!)));
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`pair worker exited (${code}) before reporting`)));
-      }),
-  );
+  const pool = startPinnedWorkers<{ opsPerSec: number }>(script, cores.map((core) => ({ addonPath, core, durationMs, chunkIters: CHUNK_ITERS })), 0, 'pair worker');
   try {
     // every thread pinned and warm, then all start together
-    const deadline = Date.now() + 10_000;
-    while (Atomics.load(flags, 0) < cores.length) {
-      if (Date.now() > deadline) throw new Error('pair workers did not start within 10 s');
-      await Promise.race([new Promise((r) => setTimeout(r, 2)), ...results.map((p) => p.then(() => undefined))]);
-    }
+    await pool.ready();
     const cpu0 = readCpuTimes();
     const t0 = process.hrtime.bigint();
-    Atomics.store(flags, 1, 1);
-    Atomics.notify(flags, 1);
-    const rates = await Promise.all(results);
+    pool.go();
+    const rates = (await Promise.all(pool.results)).map((m) => m.opsPerSec);
     const wallNs = Number(process.hrtime.bigint() - t0);
     const cpu1 = readCpuTimes();
     // our threads were busy for durationMs each; the rest of the busy time is someone else's
     const otherCores = cpu0 && cpu1 ? Math.max(0, cpuLoadBetween(cpu0, cpu1, wallNs).busyCores - (cores.length * durationMs * 1e6) / wallNs) : 0;
     return { rates, otherCores };
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.terminate();
   }
 }
 

@@ -11,12 +11,12 @@
 // the peak is. Alone and loaded runs alternate; other load on the host can
 // only add latency, so each figure is the best of the repetitions, and the
 // host's CPU use by other processes is recorded with each loaded run.
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { nativeAddon, nativeStatus } from '../../native/addon.js';
 import { repoRoot } from '../repo-root.js';
 import { cpuLoadBetween, readCpuTimes } from '../probe/cpu-load.js';
 import { MAX_BACKGROUND_CORES } from './core-interference.js';
+import { startPinnedWorkers } from './pinned-workers.js';
 
 export interface LoadedLatency {
   chaseCore: number;
@@ -54,39 +54,26 @@ interface RunResult {
 }
 
 async function runOnce(addonPath: string, o: Required<Omit<LoadedLatencyOptions, 'quick'>> & { accesses: number }, withCopy: boolean, seed: number): Promise<RunResult> {
-  const ctrl = new SharedArrayBuffer(12);
-  const flags = new Int32Array(ctrl);
   const script = join(repoRoot(), 'runner', 'calibrate', 'loaded-latency-worker.mjs');
-  const workers = [new Worker(script, { workerData: { addonPath, core: o.chaseCore, role: 'chase', workingSetBytes: o.workingSetBytes, accesses: o.accesses, seed, ctrl } })];
-  if (withCopy) workers.push(new Worker(script, { workerData: { addonPath, core: o.copyCore, role: 'copy', workingSetBytes: o.copyBytes, ctrl } }));
-  const results = workers.map(
-    (w) =>
-      new Promise<{ nsPerAccess?: number; bytesPerSec?: number }>((resolve, reject) => {
-        w.once('message', (m: { nsPerAccess?: number; bytesPerSec?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`loaded-latency worker exited (${code}) before reporting`)));
-      }),
-  );
+  const data: Record<string, unknown>[] = [{ addonPath, core: o.chaseCore, role: 'chase', workingSetBytes: o.workingSetBytes, accesses: o.accesses, seed }];
+  if (withCopy) data.push({ addonPath, core: o.copyCore, role: 'copy', workingSetBytes: o.copyBytes });
+  // slot 2: the copy stops when set
+  const pool = startPinnedWorkers<{ nsPerAccess?: number; bytesPerSec?: number }>(script, data, 1, 'loaded-latency worker');
   try {
-    const deadline = Date.now() + 10_000;
-    while (Atomics.load(flags, 0) < workers.length) {
-      if (Date.now() > deadline) throw new Error('loaded-latency workers did not start within 10 s');
-      await Promise.race([new Promise((r) => setTimeout(r, 2)), ...results.map((p) => p.then(() => undefined))]);
-    }
+    await pool.ready();
     const cpu0 = readCpuTimes();
     const t0 = process.hrtime.bigint();
-    Atomics.store(flags, 1, 1);
-    Atomics.notify(flags, 1);
-    const chase = await results[0];
-    Atomics.store(flags, 2, 1);
-    const copy = withCopy ? await results[1] : null;
+    pool.go();
+    const chase = await pool.results[0];
+    Atomics.store(pool.ctrl, 2, 1);
+    const copy = withCopy ? await pool.results[1] : null;
     const wallNs = Number(process.hrtime.bigint() - t0);
     const cpu1 = readCpuTimes();
     // our threads were busy the whole run; the rest of the busy time is someone else's
-    const otherCores = cpu0 && cpu1 ? Math.max(0, cpuLoadBetween(cpu0, cpu1, wallNs).busyCores - workers.length) : 0;
+    const otherCores = cpu0 && cpu1 ? Math.max(0, cpuLoadBetween(cpu0, cpu1, wallNs).busyCores - data.length) : 0;
     return { nsPerAccess: chase.nsPerAccess!, copyBytesPerSec: copy?.bytesPerSec ?? null, otherCores };
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.terminate();
   }
 }
 

@@ -60,10 +60,10 @@ export class PerfCounters {
    * creates from then on, so pass every thread of the task's process tree as
    * it is *before* counting starts: nothing is then missed or counted twice.
    */
-  attachTree(slot: number, tids: number[], o: { software?: boolean } = {}): PerfAttachResult {
+  attachTree(slot: number, tids: number[]): PerfAttachResult {
     const out: PerfAttachResult = { events: [], skipped: [] };
     tids.forEach((pid, i) => {
-      const r = this.attach(slot, pid, o);
+      const r = this.attach(slot, pid);
       if (i === 0) {
         out.events = r.events;
         out.skipped = r.skipped;
@@ -73,7 +73,7 @@ export class PerfCounters {
   }
 
   /** Open this task's counter groups on pid (inherit: later threads/children count too). */
-  attach(slot: number, pid: number, o: { software?: boolean } = {}): PerfAttachResult {
+  attach(slot: number, pid: number): PerfAttachResult {
     const res: PerfAttachResult = { events: [], skipped: [] };
     if (!this.addon) {
       res.skipped.push({ event: 'all', reason: 'native addon not loaded: perf_event_open unavailable, using /proc' });
@@ -86,7 +86,7 @@ export class PerfCounters {
     } else {
       this.openGroup(slot, pid, HARDWARE_EVENTS, res, true);
     }
-    if (o.software !== false) this.openGroup(slot, pid, CPU_CLOCK_EVENTS, res, false);
+    this.openGroup(slot, pid, CPU_CLOCK_EVENTS, res, false);
     this.rebuild();
     return res;
   }

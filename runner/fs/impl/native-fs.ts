@@ -123,14 +123,11 @@ export class NativeHostFs implements HostFs {
     const o = this.addon.openWrite(path);
     check('write', path, o);
     const nfd = o.fd as number;
-    if (!o.control) {
-      // a regular file (a fake tree): one write(2) through a fresh descriptor, as always
-      this.addon.closeFd(nfd);
-      check('write', path, this.addon.writeFile(path, data));
-      return;
-    }
-    this.writeFds.put(path, nfd);
-    check('write', path, this.addon.pwriteText(nfd, data));
+    const r = this.addon.pwriteText(nfd, data);
+    // kept only on a control filesystem; a regular file (a fake tree) is written once, as by writeFile
+    if (o.control) this.writeFds.put(path, nfd);
+    else this.addon.closeFd(nfd);
+    check('write', path, r);
   }
 
   mkdir(path: string): void {
