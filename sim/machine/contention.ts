@@ -110,21 +110,15 @@ const CPI_TOLERANCE = 0.002;
 /** Share of the way to the new CPI a round goes, until the direction flips. */
 const FULL_STEP = 0.9;
 
-let lastIterations = 0;
-/** Rounds the last solve took (for the benchmark). */
-export function lastContentionIterations(): number {
-  return lastIterations;
-}
-
 interface LlcInput {
-  accesses: number[];
-  masks: number[];
+  accesses: Float64Array;
+  masks: Int32Array;
   profiles: CacheProfile[];
 }
 
 const LLC_REUSE_TOLERANCE = 0.02;
 
-function sameLlcInput(prev: LlcInput, accesses: number[], tasks: ContentionTask[]): boolean {
+function sameLlcInput(prev: LlcInput, accesses: Float64Array, tasks: ContentionTask[]): boolean {
   if (prev.accesses.length !== accesses.length) return false;
   let total = 0;
   let moved = 0;
@@ -137,148 +131,231 @@ function sameLlcInput(prev: LlcInput, accesses: number[], tasks: ContentionTask[
   return moved <= LLC_REUSE_TOLERANCE * total;
 }
 
-/** What a solve leaves for the next one to start from. */
-export interface ContentionWarmStart {
-  cpi: number[];
-  /**
-   * Per task: the step size and the last CPI change of the iteration, so a
-   * solve that continues the last one (the quantum loop takes one round per
-   * quantum) still sees a direction flip and damps it; without them every
-   * round started at the full step and an oscillating task never settled.
-   */
-  step?: Float64Array;
-  lastDelta?: Float64Array;
-  llcEvictionTime: number;
-  /** The last full LLC solve and what it was computed from. */
-  llc?: { input: LlcInput; result: LlcFastResult };
-}
-
 /**
- * `warm`: the previous solve's state (same tasks), to start from; `maxIterations`
- * bounds the rounds (the quantum loop uses few, since the state moves little
- * between quanta and each quantum continues the iteration).
+ * The contention fixed point of one machine, solved again and again as its
+ * state moves. Each solve starts from the last one's state: its CPIs, and per
+ * task the step size and the last CPI change of the iteration, so a solve
+ * that continues the last one (the quantum loop takes one round per quantum)
+ * still sees a direction flip and damps it (without them every round started
+ * at the full step and an oscillating task never settled); the last LLC
+ * eviction time; and the last full LLC solve with what it was computed from.
+ * Its work arrays and answer objects are allocated once per task count and
+ * reused: the simulator's fast mode solves over a hundred times a simulated
+ * second, and allocating them each time cost a third of the solve in garbage.
  */
-export function solveContention(m: MachineParams, tasks: ContentionTask[], dram: DramSolver, warm?: ContentionWarmStart, maxIterations = MAX_ITERATIONS): { answers: ContentionAnswer[]; warm: ContentionWarmStart; converged: boolean; lastMove: number } {
-  const previousCpi = warm?.cpi;
-  const n = tasks.length;
-  const hz = m.freqGHz * 1e9;
-  const cpi = new Array<number>(n);
-  const active = new Uint8Array(n);
-  const mlpEff = new Float64Array(n);
-  const ips = new Float64Array(n);
-  const accesses = new Array<number>(n);
-  const miss = new Float64Array(n).fill(1);
-  const lat = new Float64Array(n);
-  const ioShare = new Float64Array(n).fill(1);
-  const newCpi = new Float64Array(n);
-  // a bounded solve continues the last one's iteration (damping included); a
-  // full solve (after an action: the fixed point moved) starts at full step
-  const continued = maxIterations < MAX_ITERATIONS && !!warm?.step && warm.step.length === n && !!warm.lastDelta && warm.lastDelta.length === n;
-  const step = continued ? Float64Array.from(warm!.step!) : new Float64Array(n).fill(FULL_STEP);
-  const lastDelta = continued ? Float64Array.from(warm!.lastDelta!) : new Float64Array(n);
-  let anyIo = false;
-  for (let i = 0; i < n; i++) {
-    const t = tasks[i];
-    cpi[i] = previousCpi?.[i] ?? t.kernel.cpiCore;
-    active[i] = t.cpuCores > 0 ? 1 : 0;
-    mlpEff[i] = Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100));
-    if (t.kernel.ioBytesPerKiloInstr > 0 && active[i]) anyIo = true;
+export class ContentionSolver {
+  private n = -1;
+  private cpi = new Float64Array(0);
+  private active = new Uint8Array(0);
+  private mlpEff = new Float64Array(0);
+  private ips = new Float64Array(0);
+  private accesses = new Float64Array(0);
+  private miss = new Float64Array(0);
+  private lat = new Float64Array(0);
+  private ioShare = new Float64Array(0);
+  private newCpi = new Float64Array(0);
+  private step = new Float64Array(0);
+  private lastDelta = new Float64Array(0);
+  private ioDemand: number[] = [];
+  private ioWeight: number[] = [];
+  private llcTasks: { profile: CacheProfile; accessesPerSec: number; mask: number }[] = [];
+  private streams: DramStreamDemand[] = [];
+  private answers: ContentionAnswer[] = [];
+  /** Whether a solve has run: its CPIs, steps and eviction time are the next start. */
+  private solved = false;
+  private llcEvictionTime = Infinity;
+  private llcInput: LlcInput | undefined;
+  private llcBase: LlcFastResult | undefined;
+  /** Rounds the last solve took. */
+  lastIterations = 0;
+
+  constructor(
+    private readonly m: MachineParams,
+    private readonly dram: DramSolver,
+  ) {}
+
+  private size(n: number): void {
+    if (n === this.n) return;
+    this.n = n;
+    this.cpi = new Float64Array(n);
+    this.active = new Uint8Array(n);
+    this.mlpEff = new Float64Array(n);
+    this.ips = new Float64Array(n);
+    this.accesses = new Float64Array(n);
+    this.miss = new Float64Array(n);
+    this.lat = new Float64Array(n);
+    this.ioShare = new Float64Array(n);
+    this.newCpi = new Float64Array(n);
+    this.step = new Float64Array(n);
+    this.lastDelta = new Float64Array(n);
+    this.ioDemand = new Array<number>(n).fill(0);
+    this.ioWeight = new Array<number>(n).fill(0);
+    this.llcTasks = [];
+    this.streams = [];
+    this.answers = [];
+    this.solved = false;
+    this.llcEvictionTime = Infinity;
+    this.llcInput = undefined;
+    this.llcBase = undefined;
   }
-  // one object per task for the LLC and DRAM models, updated in place each round
-  const llcTasks = tasks.map((t) => ({ profile: t.profile, accessesPerSec: 0, mask: t.wayMask }));
-  const streams: DramStreamDemand[] = tasks.map((t, i) => ({ id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding: Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores)) }));
-  let llc: LlcFastResult = { occupancyWays: new Array<number>(n).fill(0), missRatio: new Array<number>(n).fill(1), rootEvictionTime: warm?.llcEvictionTime ?? Infinity, evictionTime: new Array<number>(n).fill(Infinity) };
-  let llcInput: LlcInput | undefined = warm?.llc?.input;
-  let llcBase: LlcFastResult | undefined = warm?.llc?.result;
-  let iterations = 0;
-  let converged = false;
-  let lastMove = 0;
-  for (let it = 0; it < maxIterations; it++) {
-    for (let i = 0; i < n; i++) {
-      ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
-      accesses[i] = (ips[i] * tasks[i].kernel.apki) / 1000;
-      llcTasks[i].accessesPerSec = accesses[i];
+
+  /**
+   * Solve for `tasks` (the same tasks, in the same order, as the last solve:
+   * a different count starts afresh). `maxIterations` bounds the rounds: a
+   * bounded solve continues the last one's iteration, damping included; a
+   * full one (after an action: the fixed point moved) starts at full step.
+   * The answers returned are this solver's, overwritten by the next solve.
+   */
+  solve(tasks: ContentionTask[], maxIterations = MAX_ITERATIONS): { answers: ContentionAnswer[]; converged: boolean; lastMove: number } {
+    const m = this.m;
+    const n = tasks.length;
+    this.size(n);
+    const hadPrevious = this.solved;
+    const hz = m.freqGHz * 1e9;
+    const { cpi, active, mlpEff, ips, accesses, miss, lat, ioShare, newCpi, step, lastDelta } = this;
+    miss.fill(1);
+    ioShare.fill(1);
+    const continued = maxIterations < MAX_ITERATIONS && hadPrevious;
+    if (!continued) {
+      step.fill(FULL_STEP);
+      lastDelta.fill(0);
     }
-    // Eviction times move with the total traffic: while the access rates moved
-    // by less than LLC_REUSE_TOLERANCE of the total since the last full LLC
-    // solve (same masks), only each task's share at its new rate is re-evaluated.
-    if (llcInput && llcBase && sameLlcInput(llcInput, accesses, tasks)) {
-      llc = updateLlcSharing(m.ways, llcTasks, llcBase);
-    } else {
-      llc = solveLlcSharing(m.ways, llcTasks, Number.isFinite(llc.rootEvictionTime) ? llc.rootEvictionTime : undefined);
-      llcBase = llc;
-      llcInput = { accesses: [...accesses], masks: tasks.map((t) => t.wayMask), profiles: tasks.map((t) => t.profile) };
-    }
+    let anyIo = false;
     for (let i = 0; i < n; i++) {
       const t = tasks[i];
-      let mi: number;
-      if (t.measuredMissRatio !== undefined) mi = t.measuredMissRatio;
-      else {
-        const steady = llc.missRatio[i];
-        const target = llc.occupancyWays[i];
-        // the part of its share not yet filled misses
-        mi = target <= 0 || t.occupancyWays >= target ? steady : steady + (1 - steady) * (1 - t.occupancyWays / target);
+      if (!hadPrevious) cpi[i] = t.kernel.cpiCore;
+      active[i] = t.cpuCores > 0 ? 1 : 0;
+      mlpEff[i] = Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100));
+      if (t.kernel.ioBytesPerKiloInstr > 0 && active[i]) anyIo = true;
+    }
+    // one object per task for the LLC and DRAM models, updated in place each round
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i];
+      const maxOutstanding = Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores));
+      if (this.llcTasks.length <= i) {
+        this.llcTasks.push({ profile: t.profile, accessesPerSec: 0, mask: t.wayMask });
+        this.streams.push({ id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding });
+      } else {
+        const l = this.llcTasks[i];
+        l.profile = t.profile;
+        l.accessesPerSec = 0;
+        l.mask = t.wayMask;
+        const s = this.streams[i];
+        s.id = t.id;
+        s.requestsPerSec = 0;
+        s.rowHitRate = t.kernel.dramRowHitRate;
+        s.readFraction = 1;
+        s.colours = t.colours;
+        s.maxOutstanding = maxOutstanding;
       }
-      miss[i] = mi;
-      const missesPerSec = accesses[i] * mi;
-      const extraReq = t.extraMemBytesPerSec / m.lineBytes;
-      const req = missesPerSec * (1 + t.kernel.writeFraction) + extraReq;
-      streams[i].requestsPerSec = req;
-      streams[i].readFraction = (missesPerSec + extraReq) / Math.max(1e-9, req);
     }
-    const answers = dram(streams);
+    const llcTasks = this.llcTasks;
+    const streams = this.streams;
+    let llc: LlcFastResult | undefined;
+    let rootEvictionTime = this.llcEvictionTime;
+    let converged = false;
+    let lastMove = 0;
+    let iterations = 0;
+    for (let it = 0; it < maxIterations; it++) {
+      for (let i = 0; i < n; i++) {
+        ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
+        accesses[i] = (ips[i] * tasks[i].kernel.apki) / 1000;
+        llcTasks[i].accessesPerSec = accesses[i];
+      }
+      // Eviction times move with the total traffic: while the access rates moved
+      // by less than LLC_REUSE_TOLERANCE of the total since the last full LLC
+      // solve (same masks), only each task's share at its new rate is re-evaluated.
+      if (this.llcInput && this.llcBase && sameLlcInput(this.llcInput, accesses, tasks)) {
+        llc = updateLlcSharing(m.ways, llcTasks, this.llcBase);
+      } else {
+        llc = solveLlcSharing(m.ways, llcTasks, Number.isFinite(rootEvictionTime) ? rootEvictionTime : undefined);
+        this.llcBase = llc;
+        const input = this.llcInput ?? { accesses: new Float64Array(n), masks: new Int32Array(n), profiles: new Array<CacheProfile>(n) };
+        input.accesses.set(accesses);
+        for (let i = 0; i < n; i++) {
+          input.masks[i] = tasks[i].wayMask;
+          input.profiles[i] = tasks[i].profile;
+        }
+        this.llcInput = input;
+      }
+      rootEvictionTime = llc.rootEvictionTime;
+      for (let i = 0; i < n; i++) {
+        const t = tasks[i];
+        let mi: number;
+        if (t.measuredMissRatio !== undefined) mi = t.measuredMissRatio;
+        else mi = coldMissRatio(llc.missRatio[i], llc.occupancyWays[i], t.occupancyWays);
+        miss[i] = mi;
+        const missesPerSec = accesses[i] * mi;
+        const extraReq = t.extraMemBytesPerSec / m.lineBytes;
+        const req = missesPerSec * (1 + t.kernel.writeFraction) + extraReq;
+        streams[i].requestsPerSec = req;
+        streams[i].readFraction = (missesPerSec + extraReq) / Math.max(1e-9, req);
+      }
+      const dramAnswers = this.dram(streams);
+      for (let i = 0; i < n; i++) {
+        lat[i] = dramAnswers[i].avgLatencyNs;
+        const k = tasks[i].kernel;
+        newCpi[i] = (k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]) * (tasks[i].cpiFactor ?? 1);
+      }
+      // IO: weighted max-min share of the device (skipped when no task does IO)
+      if (anyIo) {
+        const ioDemand = this.ioDemand;
+        for (let i = 0; i < n; i++) {
+          const t = tasks[i];
+          ioDemand[i] = active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0;
+          this.ioWeight[i] = t.ioWeight;
+        }
+        const ioAlloc = weightedMaxMin(ioDemand, this.ioWeight, m.ioBandwidthBytesPerSec);
+        for (let i = 0; i < n; i++) ioShare[i] = ioDemand[i] > 0 ? Math.min(1, ioAlloc[i] / ioDemand[i]) : 1;
+      }
+      // Step toward the new CPI; halve a task's step whenever its direction flips
+      // (memory-bound tasks feed back negatively through DRAM latency and can
+      // oscillate), otherwise go most of the way.
+      let moved = 0;
+      for (let i = 0; i < n; i++) {
+        const delta = newCpi[i] - cpi[i];
+        if ((it > 0 || continued) && delta * lastDelta[i] < 0) step[i] *= 0.5;
+        else if (it === 0 && continued && delta * lastDelta[i] > 0) step[i] = Math.min(FULL_STEP, step[i] * 1.5); // same direction again: speed back up
+        lastDelta[i] = delta;
+        const next = it === 0 && !hadPrevious ? newCpi[i] : cpi[i] + step[i] * delta;
+        moved = Math.max(moved, Math.abs(next - cpi[i]) / cpi[i]);
+        cpi[i] = next;
+      }
+      iterations = it + 1;
+      lastMove = moved;
+      if (moved < CPI_TOLERANCE && (it > 0 || hadPrevious)) {
+        converged = true;
+        break;
+      }
+    }
+    this.lastIterations = iterations;
+    this.solved = true;
+    this.llcEvictionTime = rootEvictionTime;
+    const answers = this.answers;
     for (let i = 0; i < n; i++) {
-      lat[i] = answers[i].avgLatencyNs;
-      const k = tasks[i].kernel;
-      newCpi[i] = (k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]) * (tasks[i].cpiFactor ?? 1);
+      const t = tasks[i];
+      const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
+      const acc = (ipsI * t.kernel.apki) / 1000;
+      const missesPerSec = acc * miss[i];
+      const a = answers[i] ?? (answers[i] = { cpi: 0, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 0, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 0 });
+      a.cpi = cpi[i];
+      a.instructionsPerSec = ipsI;
+      a.llcAccessesPerSec = acc;
+      a.missRatio = miss[i];
+      a.targetOccupancyWays = llc ? llc.occupancyWays[i] : 0;
+      a.memReadBytesPerSec = missesPerSec * m.lineBytes + t.extraMemBytesPerSec;
+      a.memWriteBytesPerSec = missesPerSec * t.kernel.writeFraction * m.lineBytes;
+      a.dramLatencyNs = lat[i];
+      a.ioBytesPerSec = (ipsI * t.kernel.ioBytesPerKiloInstr) / 1000;
+      a.cpuUsable = ioShare[i];
     }
-    // IO: weighted max-min share of the device (skipped when no task does IO)
-    if (anyIo) {
-      const ioDemand = tasks.map((t, i) => (active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0));
-      const ioAlloc = weightedMaxMin(ioDemand, tasks.map((t) => t.ioWeight), m.ioBandwidthBytesPerSec);
-      for (let i = 0; i < n; i++) ioShare[i] = ioDemand[i] > 0 ? Math.min(1, ioAlloc[i] / ioDemand[i]) : 1;
-    }
-    // Step toward the new CPI; halve a task's step whenever its direction flips
-    // (memory-bound tasks feed back negatively through DRAM latency and can
-    // oscillate), otherwise go most of the way.
-    let moved = 0;
-    for (let i = 0; i < n; i++) {
-      const delta = newCpi[i] - cpi[i];
-      if ((it > 0 || continued) && delta * lastDelta[i] < 0) step[i] *= 0.5;
-      else if (it === 0 && continued && delta * lastDelta[i] > 0) step[i] = Math.min(FULL_STEP, step[i] * 1.5); // same direction again: speed back up
-      lastDelta[i] = delta;
-      const next = it === 0 && !previousCpi ? newCpi[i] : cpi[i] + step[i] * delta;
-      moved = Math.max(moved, Math.abs(next - cpi[i]) / cpi[i]);
-      cpi[i] = next;
-    }
-    iterations = it + 1;
-    lastMove = moved;
-    if (moved < CPI_TOLERANCE && (it > 0 || previousCpi)) {
-      converged = true;
-      break;
-    }
+    return { answers, converged, lastMove };
   }
-  lastIterations = iterations;
-  const answers: ContentionAnswer[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = tasks[i];
-    const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
-    const acc = (ipsI * t.kernel.apki) / 1000;
-    const missesPerSec = acc * miss[i];
-    answers[i] = {
-      cpi: cpi[i],
-      instructionsPerSec: ipsI,
-      llcAccessesPerSec: acc,
-      missRatio: miss[i],
-      targetOccupancyWays: llc.occupancyWays[i],
-      memReadBytesPerSec: missesPerSec * m.lineBytes + t.extraMemBytesPerSec,
-      memWriteBytesPerSec: missesPerSec * t.kernel.writeFraction * m.lineBytes,
-      dramLatencyNs: lat[i],
-      ioBytesPerSec: (ipsI * t.kernel.ioBytesPerKiloInstr) / 1000,
-      cpuUsable: ioShare[i],
-    };
-  }
-  return { answers, warm: { cpi, step, lastDelta, llcEvictionTime: llc.rootEvictionTime, llc: llcInput && llcBase ? { input: llcInput, result: llcBase } : undefined }, converged, lastMove };
+}
+
+/** A task's miss ratio while its share (`targetWays`) is filling: the part not yet filled misses. */
+function coldMissRatio(steady: number, targetWays: number, occupancyWays: number): number {
+  return targetWays <= 0 || occupancyWays >= targetWays ? steady : steady + (1 - steady) * (1 - occupancyWays / targetWays);
 }
 
 /** Weighted max-min fair allocation of `capacity` among demands. */

@@ -97,16 +97,20 @@ export class AllocationState {
   }
 
   /** Bumped by every change; derived views are cached against it. */
-  private version = 0;
+  private versionCount = 0;
+  /** Changes so far: a view derived from the state holds while this is unchanged. */
+  get version(): number {
+    return this.versionCount;
+  }
   private derivedVersion = -1;
   private maskCache: number[] = [];
   private coloursCache: (number[] | null)[] = [];
 
   private refreshDerived(): void {
-    if (this.derivedVersion === this.version) return;
+    if (this.derivedVersion === this.versionCount) return;
     this.maskCache = this.alloc.map((_, i) => this.computeEffectiveMask(i));
     this.coloursCache = this.alloc.map((_, i) => this.computeEffectiveColours(i));
-    this.derivedVersion = this.version;
+    this.derivedVersion = this.versionCount;
   }
 
   /** The ways task i actually fills into. */
@@ -178,9 +182,12 @@ export class AllocationState {
 
   /** Validate and apply one action. Throws Refusal (and changes nothing) when it breaks a rule. */
   apply(a: Action): Change[] {
-    const changes = this.applyUnversioned(a);
-    this.version++;
-    return changes;
+    try {
+      return this.applyUnversioned(a);
+    } finally {
+      // a refusal changes nothing, but views are cheap to rebuild: never trust one across an attempt
+      this.versionCount++;
+    }
   }
 
   private applyUnversioned(a: Action): Change[] {

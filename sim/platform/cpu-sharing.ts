@@ -27,6 +27,8 @@ export interface CpuShares {
   coreBusy: Float64Array;
 }
 
+const NO_WORKERS: Map<number, number> = new Map();
+
 /** `extraLoad`: other runnable threads per core (e.g. echo bursts). */
 export function shareCores(coreCount: number, tasks: CpuTaskInput[], extraLoad?: Float64Array): CpuShares {
   const beLoad = extraLoad ? Float64Array.from(extraLoad) : new Float64Array(coreCount); // runnable second-class threads per core
@@ -49,7 +51,8 @@ export function shareCores(coreCount: number, tasks: CpuTaskInput[], extraLoad?:
   const cpuCores: number[] = [];
   const workerShare: Map<number, number>[] = [];
   tasks.forEach((t) => {
-    const shares = new Map<number, number>();
+    // second-class tasks have no workers: they share one empty map
+    const shares = t.firstClass ? new Map<number, number>() : NO_WORKERS;
     let cpu = 0;
     if (!t.paused) {
       const quota = Math.min(1, t.quotaPct / 100);

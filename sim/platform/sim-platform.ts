@@ -11,7 +11,7 @@ import { EventQueue } from '../core/event-queue.js';
 import { LlcExact } from '../llc/llc-exact.js';
 import { profileFor } from '../llc/profile-cache.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
-import { analyticDram, solveContention, type ContentionAnswer, type ContentionWarmStart, type DramSolver } from '../machine/contention.js';
+import { analyticDram, ContentionSolver, type ContentionAnswer, type ContentionTask, type DramSolver } from '../machine/contention.js';
 import { LcService } from '../machine/lc-service.js';
 import { interferenceSiblings, llcSets } from '../machine/machine-description.js';
 import { makePattern, workingSetBytes, type Kernel } from '../workloads/kernel.js';
@@ -19,7 +19,7 @@ import type { AccessPattern } from '../workloads/access-pattern.js';
 import { bankColourCount } from '../dram/page-colouring.js';
 import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
 import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
-import { shareCores } from './cpu-sharing.js';
+import { shareCores, type CpuTaskInput } from './cpu-sharing.js';
 import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
 
 export interface SimPlatformOptions {
@@ -88,6 +88,8 @@ interface SimTask {
   /** First-class: the service's dispatched instructions and cycles already in the counters. */
   lcInstructionsSeen: number;
   lcCyclesSeen: number;
+  /** First-class: the share of each of its cores a busy worker got in the last solve (by core id). */
+  workerShare: Map<number, number>;
 }
 
 /** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
@@ -95,6 +97,17 @@ function coldMiss(t: SimTask, occupancyWays: number): number {
   const target = t.ans.targetOccupancyWays;
   if (target <= 0 || occupancyWays >= target) return 0;
   return (1 - t.ans.missRatio) * (1 - occupancyWays / target);
+}
+
+function copyCounters(from: Counters, to: Counters): void {
+  to.cpuTimeNs = from.cpuTimeNs;
+  to.instructions = from.instructions;
+  to.cycles = from.cycles;
+  to.llcAccesses = from.llcAccesses;
+  to.llcMisses = from.llcMisses;
+  to.memReadBytes = from.memReadBytes;
+  to.memWriteBytes = from.memWriteBytes;
+  to.ioBytes = from.ioBytes;
 }
 
 const zeroCounters = (): Counters => ({ cpuTimeNs: 0, instructions: 0, cycles: 0, llcAccesses: 0, llcMisses: 0, memReadBytes: 0, memWriteBytes: 0, ioBytes: 0 });
@@ -118,8 +131,16 @@ export class SimPlatform implements Platform {
   private readonly echoRng: Rng;
   private readonly llcExact: LlcExact | null = null;
   private readonly exactBuf = new Int32Array(256);
-  private warm: ContentionWarmStart | undefined;
+  private readonly solver: ContentionSolver;
+  /** The solver's and the CPU-sharing model's inputs, one object per task, refilled by each solve. */
+  private readonly cpuInputs: CpuTaskInput[];
+  private readonly contentionInputs: ContentionTask[];
+  private readonly extraLoad: Float64Array;
   private lastSolveNs = 0;
+  private views: { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] = [];
+  private viewsVersion = -1;
+  private readonly coreOwners: Int32Array;
+  private coreOwnersVersion = -1;
   private unsettled = false;
   /** Core interference: each core's group siblings, or null when the machine models none. */
   private readonly siblings: number[][] | null;
@@ -139,6 +160,9 @@ export class SimPlatform implements Platform {
     this.dram = opts.dram ?? analyticDram(m.dram);
     this.echoRng = rngFor(opts.seed, 'echo');
     this.siblings = interferenceSiblings(m);
+    this.solver = new ContentionSolver({ freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec }, this.dram);
+    this.extraLoad = new Float64Array(m.cores.count);
+    this.coreOwners = new Int32Array(m.cores.count);
     if (opts.eventLog) this.q.log = [];
     this.alloc = new AllocationState(
       {
@@ -188,6 +212,7 @@ export class SimPlatform implements Platform {
         warmBytesPerSec: 0,
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
+        workerShare: new Map<number, number>(),
         cpuCores: 0,
         ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
         c: zeroCounters(),
@@ -197,6 +222,21 @@ export class SimPlatform implements Platform {
         rssBytes: Math.round(workingSetBytes(t.kernel.pattern)),
       };
     });
+    this.cpuInputs = this.tasks.map((t) => ({ cores: [], runnableThreads: 0, workerBusy: 0, firstClass: !!t.lc, quotaPct: 100, paused: false }));
+    this.contentionInputs = this.tasks.map((t) => ({
+      id: t.spec.id,
+      kernel: t.kernel,
+      profile: t.profile,
+      cpuCores: 0,
+      wayMask: 0,
+      colours: null,
+      mbaPct: 100,
+      ioWeight: 0,
+      occupancyWays: 0,
+      extraMemBytesPerSec: 0,
+      measuredMissRatio: undefined,
+      cpiFactor: 1,
+    }));
     for (const t of this.tasks) {
       if (t.lc) t.lc.primeUtilisation(t.lc.offeredWorkers(0, t.kernel.cpiCore * 1.5, m.cores.freqGHz) / Math.max(1, t.spec.cores.length));
       this.syncExactMask(t);
@@ -310,8 +350,13 @@ export class SimPlatform implements Platform {
   }
 
   private sharesCoresWithOthers(t: SimTask): boolean {
-    const mine = this.alloc.alloc[t.index].cores;
-    return this.tasks.some((o) => o !== t && this.alloc.alloc[o.index].cores.some((c) => mine.includes(c)));
+    if (this.coreOwnersVersion !== this.alloc.version) {
+      // tasks per core, recounted only after an action
+      this.coreOwners.fill(0);
+      for (const a of this.alloc.alloc) for (const c of a.cores) this.coreOwners[c]++;
+      this.coreOwnersVersion = this.alloc.version;
+    }
+    return this.alloc.alloc[t.index].cores.some((c) => this.coreOwners[c] > 1);
   }
 
   /** Core interference: whether another task runs on a sibling of one of t's cores. */
@@ -454,6 +499,14 @@ export class SimPlatform implements Platform {
     if (this.llcExact) this.llcExact.setTaskMask(t.index, this.alloc.effectiveMask(t.index) || this.llcExact.fullMask);
   }
 
+  /** A service's workers run at their share of their core x clock / the service's CPI. */
+  private setServiceSpeeds(t: SimTask): void {
+    const share = t.workerShare;
+    const cpi = t.ans.cpi;
+    const freqGHz = this.scenario.machine.cores.freqGHz;
+    t.lc!.setSpeeds((core) => ((share.get(core) ?? 0) * freqGHz) / cpi, cpi);
+  }
+
   /**
    * Solve contention for the current allocation and load; update rates and
    * service speeds. `full`: iterate to convergence (after actions and at the
@@ -475,48 +528,33 @@ export class SimPlatform implements Platform {
     this.solves++;
     this.lastSolveNs = now;
     const m = this.scenario.machine;
-    const extraLoad = new Float64Array(m.cores.count);
+    const extraLoad = this.extraLoad.fill(0);
     for (const e of this.echoLoad) if (e.untilNs > now) extraLoad[e.core] += 1;
-    for (const t of this.tasks) if (t.lc) t.busyUsed = this.workerBusy(t, now);
-    const shares = shareCores(
-      m.cores.count,
-      this.tasks.map((t) => {
-        const a = this.alloc.alloc[t.index];
-        return {
-          cores: a.cores,
-          runnableThreads: t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, (t.activityUsed = t.spec.load.valueAt(now)))),
-          workerBusy: t.lc ? t.busyUsed : 0,
-          firstClass: !!t.lc,
-          quotaPct: a.quotaPct,
-          paused: a.paused,
-        };
-      }),
-      extraLoad,
-    );
-    const { answers, warm, lastMove } = solveContention(
-      { freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec },
-      this.tasks.map((t) => {
-        const a = this.alloc.alloc[t.index];
-        return {
-          id: t.spec.id,
-          kernel: t.kernel,
-          profile: t.profile,
-          cpuCores: shares.cpuCores[t.index],
-          wayMask: this.alloc.effectiveMask(t.index),
-          colours: this.alloc.effectiveColours(t.index),
-          mbaPct: a.mbaPct,
-          ioWeight: a.ioWeight,
-          occupancyWays: t.occupancyWays,
-          extraMemBytesPerSec: t.warmBytesPerSec,
-          measuredMissRatio: this.llcExact ? t.measuredMiss : undefined,
-          ...(this.siblings ? { cpiFactor: this.cpiFactor(a.cores, shares.coreBusy) } : {}),
-        };
-      }),
-      this.dram,
-      this.warm,
-      full ? undefined : QUANTUM_ITERATIONS,
-    );
-    this.warm = warm;
+    for (const t of this.tasks) {
+      const a = this.alloc.alloc[t.index];
+      const x = this.cpuInputs[t.index];
+      if (t.lc) t.busyUsed = this.workerBusy(t, now);
+      x.cores = a.cores;
+      x.runnableThreads = t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, (t.activityUsed = t.spec.load.valueAt(now))));
+      x.workerBusy = t.lc ? t.busyUsed : 0;
+      x.quotaPct = a.quotaPct;
+      x.paused = a.paused;
+    }
+    const shares = shareCores(m.cores.count, this.cpuInputs, extraLoad);
+    for (const t of this.tasks) {
+      const a = this.alloc.alloc[t.index];
+      const x = this.contentionInputs[t.index];
+      x.cpuCores = shares.cpuCores[t.index];
+      x.wayMask = this.alloc.effectiveMask(t.index);
+      x.colours = this.alloc.effectiveColours(t.index);
+      x.mbaPct = a.mbaPct;
+      x.ioWeight = a.ioWeight;
+      x.occupancyWays = t.occupancyWays;
+      x.extraMemBytesPerSec = t.warmBytesPerSec;
+      x.measuredMissRatio = this.llcExact ? t.measuredMiss : undefined;
+      if (this.siblings) x.cpiFactor = this.cpiFactor(a.cores, shares.coreBusy);
+    }
+    const { answers, lastMove } = this.solver.solve(this.contentionInputs, full ? undefined : QUANTUM_ITERATIONS);
     // a quantum solve takes one round of the fixed point; while its last round
     // still moved some CPI by more than UNSETTLED_MOVE, the next quantum takes
     // another (the iteration is stepped through time)
@@ -526,9 +564,8 @@ export class SimPlatform implements Platform {
       t.ans = answers[t.index];
       t.cpuCores = shares.cpuCores[t.index];
       if (t.lc) {
-        const share = shares.workerShare[t.index];
-        const cpi = t.ans.cpi;
-        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi, cpi);
+        t.workerShare = shares.workerShare[t.index];
+        this.setServiceSpeeds(t);
       }
     }
   }
@@ -542,9 +579,9 @@ export class SimPlatform implements Platform {
     const m = this.scenario.machine;
     const lineBytes = m.llc.lineBytes;
     const w = windowNs / 1e9;
+    const views = this.allocationViews();
     const tasks: TaskSample[] = this.tasks.map((t) => {
       const a = this.alloc.alloc[t.index];
-      const r = this.alloc.reserve[t.index];
       const c = t.c;
       const prev = t.prev;
       const sample: TaskSample = {
@@ -563,22 +600,8 @@ export class SimPlatform implements Platform {
         memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
         rssBytes: t.rssBytes,
         ioBytes: Math.round(t.c.ioBytes),
-        allocation: {
-          cores: [...a.cores],
-          cacheWayMask: a.wayMask,
-          bankColours: [...a.colours],
-          memBandwidthPct: a.mbaPct,
-          ioWeight: a.ioWeight,
-          cpuQuotaPct: a.quotaPct,
-          paused: a.paused,
-        },
-        reserved: {
-          cores: [...r.cores].sort((x, y) => x - y),
-          cacheWayMask: r.wayMask,
-          bankColours: [...r.colours].sort((x, y) => x - y),
-          memBandwidthPct: r.mbaPct,
-          ioWeight: r.ioWeight,
-        },
+        allocation: views[t.index].allocation,
+        reserved: views[t.index].reserved,
       };
       if (!t.lc) sample.progressPerSec = windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6;
       if (t.lc) {
@@ -595,7 +618,7 @@ export class SimPlatform implements Platform {
           queueLength: s.queueLength,
         };
       }
-      Object.assign(prev, c);
+      copyCounters(c, prev);
       return sample;
     });
     const echoes: EchoResult[] = [];
@@ -609,6 +632,40 @@ export class SimPlatform implements Platform {
     const snap: Snapshot = { timeNs: now, windowNs, tasks, echoes, free: this.alloc.free() };
     if (this.opts.futureHorizonNs) snap.future = this.future(now, this.opts.futureHorizonNs);
     return snap;
+  }
+
+  /**
+   * Each task's allocation and reservation as a snapshot reports them, rebuilt
+   * only when an action changed the allocation state: snapshots between
+   * actions share these objects, frozen so that no reader can change another
+   * snapshot's view.
+   */
+  private allocationViews(): { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] {
+    if (this.viewsVersion === this.alloc.version) return this.views;
+    this.views = this.tasks.map((t) => {
+      const a = this.alloc.alloc[t.index];
+      const r = this.alloc.reserve[t.index];
+      return {
+        allocation: Object.freeze({
+          cores: Object.freeze([...a.cores]) as number[],
+          cacheWayMask: a.wayMask,
+          bankColours: Object.freeze([...a.colours]) as number[],
+          memBandwidthPct: a.mbaPct,
+          ioWeight: a.ioWeight,
+          cpuQuotaPct: a.quotaPct,
+          paused: a.paused,
+        }),
+        reserved: Object.freeze({
+          cores: Object.freeze([...r.cores].sort((x, y) => x - y)) as number[],
+          cacheWayMask: r.wayMask,
+          bankColours: Object.freeze([...r.colours].sort((x, y) => x - y)) as number[],
+          memBandwidthPct: r.mbaPct,
+          ioWeight: r.ioWeight,
+        }),
+      };
+    });
+    this.viewsVersion = this.alloc.version;
+    return this.views;
   }
 
   /** Demand of a task over (now, now + horizon]: rps and the cores it needs at current CPI. */

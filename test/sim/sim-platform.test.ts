@@ -173,6 +173,22 @@ describe('SimPlatform', () => {
     expect(JSON.stringify(p.observe().tasks.map((t) => [t.allocation, t.reserved]))).toBe(before);
   });
 
+  it('snapshots between actions share frozen allocation views; an action gives the next snapshot new ones', async () => {
+    const p = await makePlatform(smallScenario());
+    const a = p.observe().tasks[0];
+    p.advance(10e6);
+    const b = p.observe().tasks[0];
+    expect(b.allocation).toBe(a.allocation);
+    expect(Object.isFrozen(b.allocation) && Object.isFrozen(b.allocation.cores) && Object.isFrozen(b.reserved.cores)).toBe(true);
+    expect(() => (b.allocation.cores as number[]).push(7)).toThrow();
+    expect(p.apply([{ kind: 'setCores', task: 'kv', cores: [0, 1] }, { kind: 'reserve', task: 'kv', grant: { resource: 'cores', cores: [2] } }]).refused).toEqual([]);
+    const c = p.observe().tasks[0];
+    expect(c.allocation.cores).toEqual([0, 1]);
+    expect(c.reserved.cores).toEqual([2]);
+    expect(a.allocation.cores).toEqual([0, 1, 2, 3]);
+    expect(a.reserved.cores).toEqual([]);
+  });
+
   it('a core cannot be reserved twice, and reserved units stay out of other tasks', async () => {
     const p = await makePlatform(smallScenario({}, '5-7'));
     let r = p.apply([{ kind: 'reserve', task: 'kv', grant: { resource: 'cores', cores: [4] } }]);
