@@ -352,11 +352,17 @@ export class AllocationState {
 
   private freeCache: { version: number; value: { cores: number[]; cacheWayMask: number; bankColours: number[] } } | null = null;
 
-  /** Units no task holds: not reserved, not in any cpuset / explicit mask / explicit colour set. */
+  /**
+   * Units no task holds: not reserved, not in any cpuset / explicit mask /
+   * explicit colour set. Frozen and shared until the next change (every
+   * snapshot carries it).
+   */
   free(): { cores: number[]; cacheWayMask: number; bankColours: number[] } {
-    if (!this.freeCache || this.freeCache.version !== this.version) this.freeCache = { version: this.version, value: this.computeFree() };
-    const v = this.freeCache.value;
-    return { cores: [...v.cores], cacheWayMask: v.cacheWayMask, bankColours: [...v.bankColours] };
+    if (!this.freeCache || this.freeCache.version !== this.version) {
+      const v = this.computeFree();
+      this.freeCache = { version: this.version, value: Object.freeze({ cores: Object.freeze(v.cores) as number[], cacheWayMask: v.cacheWayMask, bankColours: Object.freeze(v.bankColours) as number[] }) };
+    }
+    return this.freeCache.value;
   }
 
   private computeFree(): { cores: number[]; cacheWayMask: number; bankColours: number[] } {
