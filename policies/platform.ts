@@ -199,6 +199,12 @@ export interface EchoResult {
   costCpuNs: number;
 }
 
+/**
+ * What a platform saw. Its arrays (allocations, reservations, the free pool)
+ * may be shared with other snapshots and are frozen: a policy that plans on
+ * a snapshot replaces them (`allocation.cores = rest`), never changes them
+ * in place. Its objects are its own.
+ */
 export interface Snapshot {
   timeNs: number;
   /** Time since the previous observe() (0 for the first). */

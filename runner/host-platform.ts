@@ -31,6 +31,7 @@ import { readProcIoBytes, readProcMaps, readProcRssBytes, readProcStat, readProc
 import { catMaskProblem, fullMask } from './resctrl/cat-mask.js';
 import type { ResctrlGroups } from './resctrl/resctrl-groups.js';
 import type { ResctrlInfo } from './resctrl/resctrl-info.js';
+import { allocationCopy, frozenAllocation, frozenReservation, reservationCopy } from '../util/snapshot-views.js';
 
 export interface HostRuntime {
   paths: HostPaths;
@@ -225,9 +226,9 @@ export class HostPlatform implements Platform {
       const cpuCores = secs > 0 ? Math.max(0, task.cpuTimeNs - task.lastCpuTimeNs) / windowNs : 0;
       task.lastCpuTimeNs = task.cpuTimeNs;
       if (task.proc.exited) exited++;
-      // Allocation and reservation views are rebuilt only after apply() touched
+      // Allocation and reservation arrays are rebuilt only after apply() touched
       // the task, and shared (frozen) between snapshots until then: the 10 ms
-      // loop should not allocate what has not changed.
+      // loop should not copy what has not changed (util/snapshot-views.ts).
       const view = (task.view ??= this.buildView(task));
       const s: TaskSample = {
         id: task.spec.id,
@@ -235,8 +236,8 @@ export class HostPlatform implements Platform {
         state: task.proc.exited ? 'exited' : task.alloc.paused ? 'paused' : 'running',
         cpuTimeNs: task.cpuTimeNs,
         cpuCores,
-        allocation: view.allocation,
-        reserved: view.reserved,
+        allocation: allocationCopy(view.allocation),
+        reserved: reservationCopy(view.reserved),
       };
       if (pv && this.hardwareCounted) {
         if (!Number.isNaN(pv[EV.instructions])) s.instructions = pv[EV.instructions];
@@ -370,14 +371,8 @@ export class HostPlatform implements Platform {
   }
 
   private buildView(task: HostTask): NonNullable<HostTask['view']> {
-    const allocation = Object.freeze({ ...task.alloc, cores: Object.freeze([...task.alloc.cores]) as number[], bankColours: Object.freeze([...task.alloc.bankColours]) as number[] });
-    const reserved = Object.freeze({
-      cores: Object.freeze([...task.reserved.cores].sort((a, b) => a - b)) as number[],
-      cacheWayMask: task.reserved.cacheWayMask,
-      bankColours: Object.freeze([]) as unknown as number[],
-      memBandwidthPct: task.reserved.memBandwidthPct,
-      ioWeight: task.reserved.ioWeight,
-    });
+    const allocation = frozenAllocation(task.alloc);
+    const reserved = frozenReservation({ cores: [...task.reserved.cores].sort((a, b) => a - b), cacheWayMask: task.reserved.cacheWayMask, bankColours: [], memBandwidthPct: task.reserved.memBandwidthPct, ioWeight: task.reserved.ioWeight });
     return { allocation, reserved };
   }
 

@@ -20,6 +20,7 @@ import { bankColourCount } from '../dram/page-colouring.js';
 import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
 import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
 import { shareCores, type CpuTaskInput } from './cpu-sharing.js';
+import { allocationCopy, frozenAllocation, frozenReservation, reservationCopy } from '../../util/snapshot-views.js';
 import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
 
 export interface SimPlatformOptions {
@@ -600,8 +601,8 @@ export class SimPlatform implements Platform {
         memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
         rssBytes: t.rssBytes,
         ioBytes: Math.round(t.c.ioBytes),
-        allocation: views[t.index].allocation,
-        reserved: views[t.index].reserved,
+        allocation: allocationCopy(views[t.index].allocation),
+        reserved: reservationCopy(views[t.index].reserved),
       };
       if (!t.lc) sample.progressPerSec = windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6;
       if (t.lc) {
@@ -636,9 +637,8 @@ export class SimPlatform implements Platform {
 
   /**
    * Each task's allocation and reservation as a snapshot reports them, rebuilt
-   * only when an action changed the allocation state: snapshots between
-   * actions share these objects, frozen so that no reader can change another
-   * snapshot's view.
+   * only when an action changed the allocation state (util/snapshot-views.ts:
+   * snapshots share the frozen arrays, each gets its own objects).
    */
   private allocationViews(): { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] {
     if (this.viewsVersion === this.alloc.version) return this.views;
@@ -646,19 +646,11 @@ export class SimPlatform implements Platform {
       const a = this.alloc.alloc[t.index];
       const r = this.alloc.reserve[t.index];
       return {
-        allocation: Object.freeze({
-          cores: Object.freeze([...a.cores]) as number[],
-          cacheWayMask: a.wayMask,
-          bankColours: Object.freeze([...a.colours]) as number[],
-          memBandwidthPct: a.mbaPct,
-          ioWeight: a.ioWeight,
-          cpuQuotaPct: a.quotaPct,
-          paused: a.paused,
-        }),
-        reserved: Object.freeze({
-          cores: Object.freeze([...r.cores].sort((x, y) => x - y)) as number[],
+        allocation: frozenAllocation({ cores: a.cores, cacheWayMask: a.wayMask, bankColours: a.colours, memBandwidthPct: a.mbaPct, ioWeight: a.ioWeight, cpuQuotaPct: a.quotaPct, paused: a.paused }),
+        reserved: frozenReservation({
+          cores: [...r.cores].sort((x, y) => x - y),
           cacheWayMask: r.wayMask,
-          bankColours: Object.freeze([...r.colours].sort((x, y) => x - y)) as number[],
+          bankColours: [...r.colours].sort((x, y) => x - y),
           memBandwidthPct: r.mbaPct,
           ioWeight: r.ioWeight,
         }),
