@@ -200,10 +200,10 @@ export interface EchoResult {
 }
 
 /**
- * What a platform saw. Its arrays (allocations, reservations, the free pool)
- * may be shared with other snapshots and are frozen: a policy that plans on
- * a snapshot replaces them (`allocation.cores = rest`), never changes them
- * in place. Its objects are its own.
+ * What a platform saw; read-only. A task's `allocation` and `reserved` and
+ * the `free` pool are shared between snapshots until an action changes them,
+ * and frozen: a policy that plans ahead keeps its own copy of what it
+ * changes (changing them throws).
  */
 export interface Snapshot {
   timeNs: number;

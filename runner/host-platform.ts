@@ -31,7 +31,7 @@ import { readProcIoBytes, readProcMaps, readProcRssBytes, readProcStat, readProc
 import { catMaskProblem, fullMask } from './resctrl/cat-mask.js';
 import type { ResctrlGroups } from './resctrl/resctrl-groups.js';
 import type { ResctrlInfo } from './resctrl/resctrl-info.js';
-import { allocationCopy, frozenAllocation, frozenReservation, reservationCopy } from '../util/snapshot-views.js';
+import { frozenAllocation, frozenReservation } from '../util/snapshot-views.js';
 
 export interface HostRuntime {
   paths: HostPaths;
@@ -236,8 +236,8 @@ export class HostPlatform implements Platform {
         state: task.proc.exited ? 'exited' : task.alloc.paused ? 'paused' : 'running',
         cpuTimeNs: task.cpuTimeNs,
         cpuCores,
-        allocation: allocationCopy(view.allocation),
-        reserved: reservationCopy(view.reserved),
+        allocation: view.allocation,
+        reserved: view.reserved,
       };
       if (pv && this.hardwareCounted) {
         if (!Number.isNaN(pv[EV.instructions])) s.instructions = pv[EV.instructions];

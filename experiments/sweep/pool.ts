@@ -27,6 +27,11 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
     }
     return;
   }
+  // A hardware job's worker must restore the host before it goes (its
+  // processes, cgroups, resctrl groups): told to abort, it does, and exits.
+  // A simulated job has nothing to restore, and a busy one would only hear
+  // the message when its job ends: it is terminated at once.
+  const graceMs = exp.spec.platform === 'hardware' ? ABORT_GRACE_MS : 0;
   const script = workerScript();
   if (!existsSync(script)) throw new UsageError(`worker threads load the compiled ${script}, which is missing; run \`npm run build\` (or use --workers 1)`);
   await new Promise<void>((resolvePool, rejectPool) => {
@@ -40,8 +45,7 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (err) {
-        for (const w of pool) void w.terminate();
-        rejectPool(err);
+        void abortAll(pool, graceMs).then(() => rejectPool(err));
       } else {
         for (const w of pool) w.postMessage({ type: 'stop' });
         resolvePool();
@@ -78,6 +82,34 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
       feed(w);
     }
   });
+}
+
+/** How long a worker of a hardware run gets to restore the host after an abort. */
+const ABORT_GRACE_MS = 20_000;
+
+/** Tell every worker to abort, wait (up to graceMs) for them to exit, then terminate the rest. */
+async function abortAll(pool: Worker[], graceMs: number): Promise<void> {
+  await Promise.all(
+    pool.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (graceMs <= 0) {
+            void w.terminate().then(() => resolve(), () => resolve());
+            return;
+          }
+          const timer = setTimeout(() => void w.terminate().then(() => resolve(), () => resolve()), graceMs);
+          w.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          try {
+            w.postMessage({ type: 'abort' });
+          } catch {
+            // already gone
+          }
+        }),
+    ),
+  );
 }
 
 /** Errors cross the thread boundary as data: keep their kind so the CLI's exit code is right. */

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PreparedExperiment } from '../spec/prepare.js';
 import { allJobs } from './jobs.js';
 import { runJob } from './run-job.js';
+import { restoreAll } from '../../runner/safety/cleanup-hooks.js';
 
 interface Init {
   experiment: PreparedExperiment;
@@ -13,9 +14,16 @@ interface Init {
 const { experiment, outDir } = workerData as Init;
 const jobs = allJobs(experiment);
 
-parentPort!.on('message', async (msg: { type: 'job'; index: number } | { type: 'stop' }) => {
+parentPort!.on('message', async (msg: { type: 'job'; index: number } | { type: 'stop' } | { type: 'abort' }) => {
   if (msg.type === 'stop') {
     process.exit(0);
+  }
+  if (msg.type === 'abort') {
+    // another job failed or the run was interrupted: undo what a hardware job
+    // of this thread changed on the host (stop its processes, remove its
+    // groups) before the thread goes; the job's own code never resumes
+    restoreAll();
+    process.exit(1);
   }
   const job = jobs[msg.index];
   try {

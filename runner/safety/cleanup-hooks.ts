@@ -48,6 +48,15 @@ function uninstall(): void {
   process.off('uncaughtExceptionMonitor', onFatal);
 }
 
+/**
+ * Restore now, on a way out no hook sees: a sweep's worker thread told to
+ * abort (signals reach only the main thread, and a terminated worker runs
+ * no handler).
+ */
+export function restoreAll(): void {
+  runAll();
+}
+
 /** Run `restore` on any exit path until the returned function is called. */
 export function registerRestorer(restore: Restorer): () => void {
   restorers.add(restore);

@@ -20,7 +20,7 @@ import { bankColourCount } from '../dram/page-colouring.js';
 import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
 import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
 import { shareCores, type CpuTaskInput } from './cpu-sharing.js';
-import { allocationCopy, frozenAllocation, frozenReservation, reservationCopy } from '../../util/snapshot-views.js';
+import { frozenAllocation, frozenReservation } from '../../util/snapshot-views.js';
 import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
 
 export interface SimPlatformOptions {
@@ -601,8 +601,8 @@ export class SimPlatform implements Platform {
         memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
         rssBytes: t.rssBytes,
         ioBytes: Math.round(t.c.ioBytes),
-        allocation: allocationCopy(views[t.index].allocation),
-        reserved: reservationCopy(views[t.index].reserved),
+        allocation: views[t.index].allocation,
+        reserved: views[t.index].reserved,
       };
       if (!t.lc) sample.progressPerSec = windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6;
       if (t.lc) {
@@ -637,8 +637,8 @@ export class SimPlatform implements Platform {
 
   /**
    * Each task's allocation and reservation as a snapshot reports them, rebuilt
-   * only when an action changed the allocation state (util/snapshot-views.ts:
-   * snapshots share the frozen arrays, each gets its own objects).
+   * only when an action changed the allocation state, and shared (frozen)
+   * between the snapshots until then (util/snapshot-views.ts).
    */
   private allocationViews(): { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] {
     if (this.viewsVersion === this.alloc.version) return this.views;

@@ -2,17 +2,37 @@
 // gives results.json in the usual format, recorded windows with measured
 // latency; specs a host cannot run are refused naming the field.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from '../../runner/process/find-executable.js';
 import { ensureDistFresh } from '../runner/helpers/cli-build.js';
-import { runCli, tempDir } from './helpers.js';
+import { runCli, tempDir, UMBRA_BIN, ROOT } from './helpers.js';
 
 const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
 const cgroups = existsSync('/sys/fs/cgroup/freezer/cgroup.procs') || existsSync('/sys/fs/cgroup/cgroup.controllers');
 const redis = findExecutable('redis-server');
 const skipReason = !root ? 'needs root (it creates cgroups)' : !cgroups ? 'needs cgroups' : !redis ? 'redis-server is not installed (apt-get install redis-server)' : '';
 if (skipReason) console.warn(`hardware run test skipped: ${skipReason}`);
+
+/** Live processes (not the test itself) whose environment carries UMBRA_RUN_MARK=mark: what a run started. */
+function carrying(mark: string): number[] {
+  const needle = `UMBRA_RUN_MARK=${mark}\0`;
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && state !== 'X') out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
 
 function spec(dir: string, body: string): string {
   const p = join(dir, 'hw.yaml');
@@ -64,6 +84,56 @@ policies: [static, shadow]
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!!skipReason)('SIGINT during a run on worker threads: every worker restores the host before the run exits', async () => {
+    // Signals reach only the main thread; a worker terminated mid-job runs no
+    // handler. Before the workers were told to abort and restore, the job
+    // running here left its redis-server and stressor running and its cgroups
+    // in place (the journal stayed for `umbra cleanup`).
+    ensureDistFresh();
+    const dir = tempDir('hw-sigint');
+    const journals = join(dir, 'journals');
+    mkdirSync(journals);
+    const mark = `sigint-${process.pid}-${Date.now()}`;
+    try {
+      const p = spec(
+        dir,
+        BASE.replace('durationMs: 800', 'durationMs: 30000') +
+          `hardware: { stressors: builtin, keySpace: 2000 }
+workloads:
+  - { id: kv, class: first, kernel: kv, sloP99Ms: 5, cores: [0], load: { constant: 1000 }, peakRps: 20000 }
+  - { id: be, class: second, kernel: compute, threads: 1, cores: [1] }
+policies: [static, shadow]
+`,
+      );
+      const child = spawn(process.execPath, [UMBRA_BIN, 'run', p, '--out', join(dir, 'out'), '--workers', '2', '--quiet'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, UMBRA_JOURNAL_DIR: journals, UMBRA_RUN_MARK: mark },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // wait until a job has started its processes (its journal exists and a second has passed)
+      const deadline = Date.now() + 30_000;
+      while (!readdirSync(journals).some((f) => f.endsWith('.journal')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(readdirSync(journals).some((f) => f.endsWith('.journal'))).toBe(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(carrying(mark).length).toBeGreaterThan(0);
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(code, stderr).not.toBe(0);
+      expect(stderr).toMatch(/interrupted/);
+      expect(carrying(mark)).toEqual([]);
+      expect(readdirSync(journals).filter((f) => f.endsWith('.journal'))).toEqual([]);
+    } finally {
+      // on failure, leave nothing behind: replay what the run journaled
+      if (readdirSync(journals).some((f) => f.endsWith('.journal'))) {
+        await new Promise((r) => spawn(process.execPath, [UMBRA_BIN, 'cleanup'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, UMBRA_JOURNAL_DIR: journals } }).on('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   /** `umbra run` of BASE + `rest` is refused as bad input (exit 2) with stderr matching `message`. */
   async function expectRefused(rest: string, message: RegExp): Promise<void> {
