@@ -39,6 +39,8 @@ export const benchCommand: CliCommand = {
         out.fastModeWallSeconds = Number(fast.wallSeconds.toFixed(3));
         out.fastModeContentionSolves = fast.solves;
         out.fastModeSolveShare = Number(fast.solveShare.toFixed(3));
+        out.fastModeUsPerSolve = fast.solves > 0 ? Number(((fast.solveShare * fast.wallSeconds * 1e6) / fast.solves).toFixed(1)) : 0;
+        out.fastModeOtherMsPerSimSecond = Number((((1 - fast.solveShare) * fast.wallSeconds * 1e3) / fast.simulatedSeconds).toFixed(2));
         out.fastModeRequestsPerSimSecond = Math.round(fast.requestsPerSimSecond);
         out.fastModeSetupSeconds = Number(fast.setupSeconds.toFixed(3));
         progress('forecasters');
@@ -60,7 +62,8 @@ export const benchCommand: CliCommand = {
           [`exact LLC accesses/s (${out.llcExactImplementation})`, out.llcExactAccessesPerSec as number, 'target >= 50 M/s'],
           ...(out.llcExactJsAccessesPerSec ? [['exact LLC accesses/s (pure JS fallback)', out.llcExactJsAccessesPerSec as number, '']] : []),
           ['fast mode x real time (32 tasks)', out.fastModeSpeedupVsRealtime as number, 'target >= 200x'],
-          ['  of its wall time: contention solves (%)', Math.round((out.fastModeSolveShare as number) * 100), `${fast.solves} solves`],
+          ['  of its wall time: contention solves (%)', Math.round((out.fastModeSolveShare as number) * 100), `${fast.solves} solves, ${out.fastModeUsPerSolve} us each`],
+          ['  the rest (requests, events, observe), ms per simulated s', out.fastModeOtherMsPerSimSecond as number, ''],
           ['  first-class requests per simulated s', out.fastModeRequestsPerSimSecond as number, ''],
           ['peak RSS (MiB)', Math.round((out.peakRssBytes as number) / 1048576), ''],
         ];
