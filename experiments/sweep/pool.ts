@@ -39,13 +39,14 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
     let running = 0;
     let settled = false;
     const pool: Worker[] = [];
+    const exited = new Set<Worker>();
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (err) {
-        void abortAll(pool, graceMs).then(() => rejectPool(err));
+        void abortAll(pool.filter((w) => !exited.has(w)), graceMs).then(() => rejectPool(err));
       } else {
         for (const w of pool) w.postMessage({ type: 'stop' });
         resolvePool();
@@ -77,6 +78,7 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
       });
       w.on('error', (err) => settle(err));
       w.on('exit', (code) => {
+        exited.add(w);
         if (!settled && code !== 0) settle(new Error(`a worker thread exited with code ${code}`));
       });
       feed(w);
@@ -87,7 +89,7 @@ export async function runJobsPool(exp: PreparedExperiment, jobs: Job[], todo: nu
 /** How long a worker of a hardware run gets to restore the host after an abort. */
 const ABORT_GRACE_MS = 20_000;
 
-/** Tell every worker to abort, wait (up to graceMs) for them to exit, then terminate the rest. */
+/** Tell every (live) worker to abort, wait (up to graceMs) for them to exit, then terminate the rest. */
 async function abortAll(pool: Worker[], graceMs: number): Promise<void> {
   await Promise.all(
     pool.map(
