@@ -8,6 +8,7 @@ import type { Journal } from './journal.js';
 
 export class JournaledHost {
   private readonly ownDirs = new Set<string>();
+  private readonly ownedFiles = new Set<string>();
 
   constructor(
     readonly journal: Journal,
@@ -25,8 +26,13 @@ export class JournaledHost {
   owns(path: string): boolean {
     // Walk up from the path (a few Set lookups) rather than testing every
     // directory we made: this runs for each control-file write of the loop.
+    // A path found inside stays inside until its directory goes (remembered).
+    if (this.ownedFiles.has(path)) return true;
     for (let p = path; ; ) {
-      if (this.ownDirs.has(p)) return true;
+      if (this.ownDirs.has(p)) {
+        this.ownedFiles.add(path);
+        return true;
+      }
       const cut = p.lastIndexOf(sep);
       if (cut <= 0) return false;
       p = p.slice(0, cut);

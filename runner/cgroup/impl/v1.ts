@@ -188,6 +188,9 @@ export class CgroupV1Backend implements CgroupBackend {
 }
 
 class V1TaskGroup implements TaskCgroup {
+  // control-file paths the loop reads or writes, built on first use
+  private quotaFile: string | undefined;
+  private statFiles: { acct?: string; mem?: string; blk?: string } | undefined;
   constructor(
     readonly name: string,
     private readonly backend: CgroupV1Backend,
@@ -223,7 +226,7 @@ class V1TaskGroup implements TaskCgroup {
 
   setCpuQuota(pct: number, nCores: number): void {
     const quota = cpuQuotaUs(pct, nCores, this.periodUs);
-    this.host.write(join(this.dir('cpu', 'cpuQuota'), 'cpu.cfs_quota_us'), quota === null ? '-1' : String(quota));
+    this.host.write((this.quotaFile ??= join(this.dir('cpu', 'cpuQuota'), 'cpu.cfs_quota_us')), quota === null ? '-1' : String(quota));
   }
 
   setFrozen(frozen: boolean): void {
@@ -262,17 +265,27 @@ class V1TaskGroup implements TaskCgroup {
       const t = tryReadTextKeepOpen(fs, p);
       return t === undefined ? undefined : firstUnsignedInt(t);
     };
-    const acct = this.dirs.get('cpuacct');
-    if (acct && o.cpu !== false) out.cpuUsageNs = num(join(acct, 'cpuacct.usage'));
-    const mem = this.dirs.get('memory');
-    if (mem) out.memoryBytes = num(join(mem, 'memory.usage_in_bytes'));
-    const blk = this.dirs.get('blkio');
-    if (blk) {
-      const t = tryReadTextKeepOpen(fs, join(blk, 'blkio.throttle.io_service_bytes'));
+    // (paths built once: this runs for a task every slow-statistics round)
+    const f = (this.statFiles ??= this.statPaths());
+    if (f.acct && o.cpu !== false) out.cpuUsageNs = num(f.acct);
+    if (f.mem) out.memoryBytes = num(f.mem);
+    if (f.blk) {
+      const t = tryReadTextKeepOpen(fs, f.blk);
       const m = t ? /^Total\s+(\d+)/m.exec(t) : null;
       if (m) out.ioBytes = Number(m[1]);
     }
     return out;
+  }
+
+  private statPaths(): { acct?: string; mem?: string; blk?: string } {
+    const acct = this.dirs.get('cpuacct');
+    const mem = this.dirs.get('memory');
+    const blk = this.dirs.get('blkio');
+    return {
+      acct: acct ? join(acct, 'cpuacct.usage') : undefined,
+      mem: mem ? join(mem, 'memory.usage_in_bytes') : undefined,
+      blk: blk ? join(blk, 'blkio.throttle.io_service_bytes') : undefined,
+    };
   }
 
   pids(): number[] {
