@@ -133,12 +133,16 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
   }
   const { fp, newton } = ws;
   fp.reset(streams);
-  fp.initialGuess();
   newton.reset();
   const cyclesPerSec = 1e9 / p.tCkNs;
-  // Row hits use the waits of the round before: from a cold start, take them
-  // from the starting rates first.
-  if (!(options.warmStart && warmStart(fp, newton, topo, streams, options.warmStart, cyclesPerSec))) {
+  // A warm start from the same streams restores every rate and wait, so the
+  // initial guess would only be overwritten (it was a tenth of a warm call).
+  const restored = !!options.warmStart && restoreWarmState(fp, newton, topo, streams, options.warmStart);
+  if (!restored) {
+    fp.initialGuess();
+    if (options.warmStart) warmRates(fp, streams, options.warmStart, cyclesPerSec);
+    // Row hits use the waits of the round before: from a cold start, take them
+    // from the starting rates first.
     fp.bankArrivals();
     fp.rowHits();
     fp.stations();
@@ -204,21 +208,22 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
 }
 
 /**
- * Start from a previous solution: with the same streams (ids in the same
- * order) and colours, from its rates and waits (returns true); otherwise from
- * the achieved rates of the streams it shares (matched by id).
+ * Start from a previous solution with the same streams (ids in the same
+ * order) and topology: its rates and waits (returns true; otherwise changes
+ * nothing).
  */
-function warmStart(fp: DramFixedPoint, newton: StationNewton, topo: Topology, streams: DramStreamDemand[], prev: DramSolution, cyclesPerSec: number): boolean {
+function restoreWarmState(fp: DramFixedPoint, newton: StationNewton, topo: Topology, streams: DramStreamDemand[], prev: DramSolution): boolean {
   const state = warmStates.get(prev);
   const prevStreams = prev.streams;
-  if (state !== undefined && state.topo === topo && prevStreams.length === streams.length) {
-    let same = true;
-    for (let i = 0; i < streams.length && same; i++) same = prevStreams[i].id === streams[i].id;
-    if (same) {
-      unpackWarmState(fp, newton, state.packed);
-      return true;
-    }
-  }
+  if (state === undefined || state.topo !== topo || prevStreams.length !== streams.length) return false;
+  for (let i = 0; i < streams.length; i++) if (prevStreams[i].id !== streams[i].id) return false;
+  unpackWarmState(fp, newton, state.packed);
+  return true;
+}
+
+/** Otherwise: the achieved rates of the streams it shares (matched by id), over the initial guess. */
+function warmRates(fp: DramFixedPoint, streams: DramStreamDemand[], prev: DramSolution, cyclesPerSec: number): void {
+  const prevStreams = prev.streams;
   let byId: Map<string, number> | null = null;
   for (let i = 0; i < streams.length; i++) {
     const id = streams[i].id;
@@ -230,7 +235,6 @@ function warmStart(fp: DramFixedPoint, newton: StationNewton, topo: Topology, st
     }
     if (v !== undefined && Number.isFinite(v)) fp.x[i] = Math.min(fp.lambda[i], v / cyclesPerSec);
   }
-  return false;
 }
 
 /**
