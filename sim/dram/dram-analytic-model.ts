@@ -136,7 +136,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
   newton.reset();
   const cyclesPerSec = 1e9 / p.tCkNs;
   // A warm start from the same streams restores every rate and wait, so the
-  // initial guess would only be overwritten (it was a tenth of a warm call).
+  // initial guess would only be overwritten (about a tenth of a warm call).
   const restored = !!options.warmStart && restoreWarmState(fp, newton, topo, streams, options.warmStart);
   if (!restored) {
     fp.initialGuess();

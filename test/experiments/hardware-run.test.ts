@@ -88,7 +88,7 @@ policies: [static, shadow]
   it.skipIf(!!skipReason)('SIGINT during a run on worker threads: every worker restores the host before the run exits', async () => {
     // Signals reach only the main thread; a worker terminated mid-job runs no
     // handler. Before the workers were told to abort and restore, the job
-    // running here left its redis-server and stressor running and its cgroups
+    // running here left its processes (service, stressor) running and its cgroups
     // in place (the journal stayed for `umbra cleanup`).
     ensureDistFresh();
     const dir = tempDir('hw-sigint');
