@@ -4,19 +4,16 @@
 import type { MachineDescription } from '../../sim/machine/machine-description.js';
 import type { MemoryFit } from './fit-memory-intensity.js';
 import { meanFigures, sideFigures, simErrors, SIDE_FIGURES, type RunFigures, type SideFigures } from './compare-figures.js';
+import { SERVICE_FIT_TOLERANCE, withinServiceFitTolerance } from './fit-service-demand.js';
 
 /** The target: simulated slowdown within this many percent of the measured one. */
-
-/** The service-demand fit stops once the simulated CPU per request is within this (log ratio) of the host's. */
-export const SERVICE_FIT_TOLERANCE = 0.02;
+export const SLOWDOWN_TARGET_PCT = 15;
 
 /** The fit stopped at its last run without reaching the tolerance. */
 function fitMissed(f: { hostCpuUsPerRequest: number | null; simFittedCpuUsPerRequest: number | null }): boolean {
   if (f.hostCpuUsPerRequest === null || f.simFittedCpuUsPerRequest === null || f.hostCpuUsPerRequest <= 0 || f.simFittedCpuUsPerRequest <= 0) return false;
-  return Math.abs(Math.log(f.simFittedCpuUsPerRequest / f.hostCpuUsPerRequest)) > SERVICE_FIT_TOLERANCE;
+  return !withinServiceFitTolerance(f.simFittedCpuUsPerRequest, f.hostCpuUsPerRequest);
 }
-
-export const SLOWDOWN_TARGET_PCT = 15;
 
 export interface ServiceFit {
   task: string;

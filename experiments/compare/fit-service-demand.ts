@@ -4,9 +4,14 @@
 // instructions in the simulator (memory stalls per request and the request's
 // CPI move with it), so one ratio step can overshoot: the ratio correction is
 // repeated on simulated alone runs until within the tolerance or out of runs.
-import { SERVICE_FIT_TOLERANCE } from './compare-report.js';
-
+/** The fit stops once the simulated CPU per request is within this (log ratio) of the host's. */
+export const SERVICE_FIT_TOLERANCE = 0.02;
 export const SERVICE_FIT_MAX_STEPS = 4;
+
+/** Simulated and host CPU per request (same unit) within SERVICE_FIT_TOLERANCE of each other. */
+export function withinServiceFitTolerance(sim: number, host: number): boolean {
+  return Math.abs(Math.log(sim / host)) <= SERVICE_FIT_TOLERANCE;
+}
 
 export interface ServiceDemandFit {
   /** The instructions kept: the last ones simulated. */
@@ -43,7 +48,7 @@ export async function fitServiceDemand(
     steps++;
     simCpu = await simulate(instr, steps);
     if (simCpu === null || simCpu <= 0) return { instrPerRequest: instr, simCpuPerRequest: simCpu, steps, converged: false };
-    if (Math.abs(Math.log(simCpu / hostCpu)) <= SERVICE_FIT_TOLERANCE) return { instrPerRequest: instr, simCpuPerRequest: simCpu, steps, converged: true };
+    if (withinServiceFitTolerance(simCpu, hostCpu)) return { instrPerRequest: instr, simCpuPerRequest: simCpu, steps, converged: true };
     next = Math.max(1, Math.round(instr * (hostCpu / simCpu)));
   }
   return { instrPerRequest: instr, simCpuPerRequest: simCpu, steps, converged: false };

@@ -166,8 +166,6 @@ export class ContentionSolver {
   private llcEvictionTime = Infinity;
   private llcInput: LlcInput | undefined;
   private llcBase: LlcFastResult | undefined;
-  /** Rounds the last solve took. */
-  lastIterations = 0;
 
   constructor(
     private readonly m: MachineParams,
@@ -255,7 +253,6 @@ export class ContentionSolver {
     let rootEvictionTime = this.llcEvictionTime;
     let converged = false;
     let lastMove = 0;
-    let iterations = 0;
     for (let it = 0; it < maxIterations; it++) {
       for (let i = 0; i < n; i++) {
         ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
@@ -321,14 +318,12 @@ export class ContentionSolver {
         moved = Math.max(moved, Math.abs(next - cpi[i]) / cpi[i]);
         cpi[i] = next;
       }
-      iterations = it + 1;
       lastMove = moved;
       if (moved < CPI_TOLERANCE && (it > 0 || hadPrevious)) {
         converged = true;
         break;
       }
     }
-    this.lastIterations = iterations;
     this.solved = true;
     this.llcEvictionTime = rootEvictionTime;
     const answers = this.answers;

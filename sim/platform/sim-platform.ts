@@ -89,8 +89,6 @@ interface SimTask {
   /** First-class: the service's dispatched instructions and cycles already in the counters. */
   lcInstructionsSeen: number;
   lcCyclesSeen: number;
-  /** First-class: the share of each of its cores a busy worker got in the last solve (by core id). */
-  workerShare: Map<number, number>;
 }
 
 /** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
@@ -213,7 +211,6 @@ export class SimPlatform implements Platform {
         warmBytesPerSec: 0,
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
-        workerShare: new Map<number, number>(),
         cpuCores: 0,
         ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
         c: zeroCounters(),
@@ -500,14 +497,6 @@ export class SimPlatform implements Platform {
     if (this.llcExact) this.llcExact.setTaskMask(t.index, this.alloc.effectiveMask(t.index) || this.llcExact.fullMask);
   }
 
-  /** A service's workers run at their share of their core x clock / the service's CPI. */
-  private setServiceSpeeds(t: SimTask): void {
-    const share = t.workerShare;
-    const cpi = t.ans.cpi;
-    const freqGHz = this.scenario.machine.cores.freqGHz;
-    t.lc!.setSpeeds((core) => ((share.get(core) ?? 0) * freqGHz) / cpi, cpi);
-  }
-
   /**
    * Solve contention for the current allocation and load; update rates and
    * service speeds. `full`: iterate to convergence (after actions and at the
@@ -565,8 +554,9 @@ export class SimPlatform implements Platform {
       t.ans = answers[t.index];
       t.cpuCores = shares.cpuCores[t.index];
       if (t.lc) {
-        t.workerShare = shares.workerShare[t.index];
-        this.setServiceSpeeds(t);
+        const share = shares.workerShare[t.index];
+        const cpi = t.ans.cpi;
+        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi, cpi);
       }
     }
   }

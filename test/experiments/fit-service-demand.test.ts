@@ -3,8 +3,7 @@
 // also when the runs run out before the tolerance is met (a CI run once showed
 // the fit keeping a correction it never tried).
 import { describe, expect, it } from 'vitest';
-import { fitServiceDemand, SERVICE_FIT_MAX_STEPS } from '../../experiments/compare/fit-service-demand.js';
-import { SERVICE_FIT_TOLERANCE } from '../../experiments/compare/compare-report.js';
+import { fitServiceDemand, SERVICE_FIT_MAX_STEPS, SERVICE_FIT_TOLERANCE } from '../../experiments/compare/fit-service-demand.js';
 
 describe('fitServiceDemand', () => {
   it('converges on a simulator whose CPU per request is affine in instructions, keeping the last instructions run', async () => {
