@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { findExecutable } from '../../runner/process/find-executable.js';
 import { ensureDistFresh } from '../runner/helpers/cli-build.js';
 import { runCli, tempDir, UMBRA_BIN, ROOT } from './helpers.js';
+import { processesCarrying } from '../helpers/processes.js';
 
 const root = typeof process.geteuid === 'function' && process.geteuid() === 0;
 const cgroups = existsSync('/sys/fs/cgroup/freezer/cgroup.procs') || existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -15,24 +16,8 @@ const redis = findExecutable('redis-server');
 const skipReason = !root ? 'needs root (it creates cgroups)' : !cgroups ? 'needs cgroups' : !redis ? 'redis-server is not installed (apt-get install redis-server)' : '';
 if (skipReason) console.warn(`hardware run test skipped: ${skipReason}`);
 
-/** Live processes (not the test itself) whose environment carries UMBRA_RUN_MARK=mark: what a run started. */
-function carrying(mark: string): number[] {
-  const needle = `UMBRA_RUN_MARK=${mark}\0`;
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && state !== 'X') out.push(pid);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
+/** Live processes (not the test itself) that carry UMBRA_RUN_MARK=mark: what a run started. */
+const carrying = (mark: string) => processesCarrying('UMBRA_RUN_MARK', mark);
 
 function spec(dir: string, body: string): string {
   const p = join(dir, 'hw.yaml');
