@@ -37,6 +37,7 @@ import { OpenLoopLoadGenerator } from './workloads/redis-load-generator.js';
 import { redisServerArgv, waitForRedis } from './workloads/redis-server.js';
 import { chooseStressor } from './workloads/stressors.js';
 import { UnsupportedError } from '../util/errors.js';
+import { pinClientThreads } from './client-affinity.js';
 import type { Rng } from '../util/rng.js';
 
 /** Slow-stat rounds (one a second per task) that look for processes left out of a task's cgroups. */
@@ -85,6 +86,13 @@ export interface HostPlatformOptions {
    * or behind other processes); restored at close. Needs root to go below 0.
    */
   runnerNice?: number;
+  /**
+   * Cores this process's threads (the load generators' sender and reply
+   * reader, the control loop) run on while the run lasts, so the measuring
+   * client sits in the same place in every run (runner/client-affinity.ts);
+   * restored at close. Needs the native addon. Default: left to the scheduler.
+   */
+  clientCores?: number[];
 }
 
 export interface StartedHost {
@@ -138,6 +146,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
   });
   const skipped: Capabilities['skipped'] = [];
   let restoreNice = () => {};
+  let restoreClient = () => {};
   if (o.runnerNice !== undefined) {
     try {
       const before = getPriority();
@@ -193,6 +202,14 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
 
     const topo = readTopology(fs, paths.sysRoot, paths.procRoot);
     const coreIds = [...(o.coreIds ?? (topo.allowedCpus.length ? topo.allowedCpus : [0]))].sort((a, b) => a - b);
+    if (o.clientCores) {
+      // before any load generator starts: its sender thread inherits the mask
+      if (!addon) throw new UnsupportedError('clientCores: pinning the measuring client needs the native addon (sched_setaffinity)');
+      const allowed = topo.allowedCpus.length ? topo.allowedCpus : coreIds;
+      const bad = o.clientCores.filter((c) => !allowed.includes(c));
+      if (bad.length || o.clientCores.length === 0) throw new Error(`clientCores ${o.clientCores.join(',')}: not all within this process's cores (${allowed.join(',')})`);
+      restoreClient = pinClientThreads(addon, o.clientCores).restore;
+    }
     const perf = new PerfCounters(addon, { hardware: o.perfHardware });
     const seed = o.seed ?? 1;
     let hardwareCounters = false;
@@ -365,6 +382,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
         if (closed) return;
         closed = true;
         restoreNice();
+        restoreClient();
         unregister();
       },
     };
@@ -374,6 +392,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
     for (const t of tasks) await t.loadgen?.stop().catch(() => {});
     const report = journal.restore(restoreDeps);
     restoreNice();
+    restoreClient();
     unregister();
     if (!report.complete) {
       const detail = report.failures.map((f) => f.error).join('; ');

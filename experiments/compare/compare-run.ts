@@ -54,7 +54,7 @@ import { runControlLoop } from '../loop/control-loop.js';
 import type { Recording } from '../loop/recording.js';
 import { runMetrics } from '../metrics/run-metrics.js';
 import { resolveFor } from '../platforms/sim.js';
-import { hardwareSettings } from '../platforms/hardware.js';
+import { checkedHardwareSettings } from '../platforms/hardware.js';
 import { createPolicy, type PolicyRef } from '../policies/policy-source.js';
 import { prepareExperiment, type PreparedExperiment, type PreparedPoint } from '../spec/prepare.js';
 import { specError, type SpecSource } from '../spec/spec-source.js';
@@ -144,7 +144,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   const point = exp.points[pi];
   const oracle = point.policies.findIndex((p) => p.name === 'oracle');
   if (oracle >= 0) throw specError(src, ['policies', oracle], 'the oracle needs perfect foresight, which a host does not have; compare runs each policy on both platforms');
-  const settings = hardwareSettings(exp);
+  const settings = checkedHardwareSettings(exp);
   const stressors = o.stressors ?? (exp.spec.hardware && 'stressors' in exp.spec.hardware ? settings.stressors : 'builtin');
   const notes: string[] = [];
   const chosen = await chooseMachine(src, point, { ...o, outDir });
@@ -211,6 +211,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
           ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
           ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
           priority: settings.priority,
+          ...(settings.clientCores !== undefined ? { clientCores: settings.clientCores } : {}),
           purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
         });
       } catch (err) {

@@ -14,11 +14,14 @@
 //   lockTimeoutMs: how long to wait for another measurement to finish
 //   priority: normal (default) | high (the run's cgroup outweighs other
 //             processes, the measuring threads run at nice -10)
+//   clientCores: host core ids the measuring client (this process: load
+//             generator, control loop) is pinned to during each run
+//             (default: wherever the scheduler puts it)
 import { z } from 'zod';
 import { InputError } from '../../util/errors.js';
 import type { Platform } from '../../policies/platform.js';
 import { HostMappingError } from '../../runner/scenario/host-scenario.js';
-import { startHardwareRun } from '../../runner/scenario/hardware-run.js';
+import { hostCoreIds, startHardwareRun } from '../../runner/scenario/hardware-run.js';
 import { readSpecFile, specError, type FieldPath } from '../spec/spec-source.js';
 import { bestIssue } from '../spec/zod-issue.js';
 import type { PreparedExperiment } from '../spec/prepare.js';
@@ -37,6 +40,7 @@ export const hardwareSettingsSchema = z
     redisBinary: z.string().min(1).optional(),
     lockTimeoutMs: z.number().positive().optional(),
     priority: z.enum(['normal', 'high']).default('normal'),
+    clientCores: z.array(z.number().int().nonnegative()).min(1).optional(),
   })
   .strict();
 
@@ -63,10 +67,25 @@ export function hardwareSettings(exp: PreparedExperiment): HardwareSettings {
   return res.data;
 }
 
+/**
+ * The spec's hardware settings, with clientCores checked against the cores
+ * this process may run on (the client may sit outside `cores`, which only
+ * bounds what the tasks get).
+ */
+export function checkedHardwareSettings(exp: PreparedExperiment): HardwareSettings {
+  const settings = hardwareSettings(exp);
+  if (settings.clientCores) {
+    const allowed = hostCoreIds();
+    const bad = settings.clientCores.filter((c) => !allowed.includes(c));
+    if (bad.length) throw fieldError(exp, ['hardware', 'clientCores'], `core(s) ${bad.join(',')} are not among the cores this process may run on (${allowed.join(',')})`);
+  }
+  return settings;
+}
+
 export async function hardwarePlatform(req: PlatformRequest): Promise<Platform> {
   const exp = req.experiment;
   if (req.futureHorizonNs > 0) throw fieldError(exp, ['policies'], 'a policy asked for perfect foresight (Snapshot.future), which only the simulator has (platform: sim)');
-  const settings = hardwareSettings(exp);
+  const settings = checkedHardwareSettings(exp);
   const scenario = await resolveFor(req.point.scenario, exp.baseDir, req.seed);
   const { cores, lockTimeoutMs, ...mapping } = settings;
   try {

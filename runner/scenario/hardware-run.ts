@@ -48,6 +48,8 @@ export interface HardwareRunOptions extends Omit<HostMappingOptions, 'hostCoreId
    * then wait behind the run's own stressors.)
    */
   priority?: 'normal' | 'high';
+  /** Host cores the measuring client (this process's threads) is pinned to for the run (HostPlatformOptions.clientCores). */
+  clientCores?: number[];
 }
 
 export const HIGH_PRIORITY = { runCpuWeight: 10000, runnerNice: -10 } as const;
@@ -66,7 +68,7 @@ export async function startHardwareRun(o: HardwareRunOptions): Promise<HardwareR
   const lock = await acquireHostLock({ dir: journalDir, timeoutMs: o.lockTimeoutMs, purpose: o.purpose });
   try {
     const prio = o.priority === 'high' ? HIGH_PRIORITY : {};
-    const started = await startHostPlatform({ ...prio, ...o.host, tasks: mapping.tasks, seed: o.seed, coreIds, journalDir });
+    const started = await startHostPlatform({ ...prio, ...(o.clientCores ? { clientCores: o.clientCores } : {}), ...o.host, tasks: mapping.tasks, seed: o.seed, coreIds, journalDir });
     return new HardwareRun(started.platform, o.durationNs, mapping, started.runName, () => lock.release(), o.idleCloseMs ?? 10_000);
   } catch (err) {
     lock.release();

@@ -161,4 +161,15 @@ policies: [static]
       /hw\.yaml:\d+:\d+: field "hardware\.stressors"/,
     );
   });
+
+  it('refuses client cores this process may not run on, naming the field', async () => {
+    await expectRefused(
+      `hardware: { stressors: builtin, clientCores: [4095] }
+workloads:
+  - { id: kv, class: first, kernel: kv, sloP99Ms: 5, cores: [0], load: { constant: 100 }, peakRps: 1000 }
+policies: [static]
+`,
+      /hw\.yaml:\d+:\d+: field "hardware\.clientCores": core\(s\) 4095 are not among the cores this process may run on/,
+    );
+  });
 });
