@@ -201,7 +201,7 @@ export class LcService {
     this.lastUtilisation = Math.max(0, Math.min(1, u));
   }
 
-  /** The arrivals after lastDrawnArrivalNs, in order (Infinity once the rate stays 0). */
+  /** The arrivals after lastDrawnArrivalNs, in order: Infinity once the rate stays 0 (and then no more draws). */
   private drawArrivals(out: Float64Array): void {
     let t = this.lastDrawnArrivalNs;
     for (let i = 0; i < out.length; i++) {
