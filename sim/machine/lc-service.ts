@@ -30,7 +30,8 @@ export interface LcServiceOptions {
 }
 
 /**
- * A series drawn DRAW_AHEAD values at a time by `fill` and taken one by one.
+ * A series drawn DRAW_AHEAD values at a time by `fill` (over the previous
+ * batch, in place, so `fill` can go on from where that ended) and taken one by one.
  * The arrival times and request sizes of the service's own requests depend on
  * nothing the service does (the arrivals are open-loop), so they can be drawn
  * before they are needed: the same values in the same order, but made in a
@@ -118,11 +119,15 @@ export class LcService {
   /** The service's own requests: arrival times, and instructions of each. */
   private readonly arrivals = new DrawnAhead((out) => this.drawArrivals(out));
   private readonly instructions = new DrawnAhead((out) => this.drawInstructions(out));
-  /** The last arrival drawn (into `arrivals`, so not yet necessarily taken). */
-  private lastDrawnArrivalNs = 0;
-  /** The arrival rate holds until rateUntilNs (cached so arrivals do not query the profile each time). */
+  /**
+   * The arrival rate holds until rateUntilNs (cached so arrivals do not query
+   * the profile each time; -Infinity: not known yet). A time is a double from
+   * the start: V8 keeps a field first given a small integer as one until a
+   * value past 2^30 (1.07 s in ns) arrives, and then discards the compiled
+   * code of every function that used it.
+   */
   private rate = 0;
-  private rateUntilNs = -1;
+  private rateUntilNs = -Infinity;
 
   constructor(private readonly o: LcServiceOptions) {
     this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
@@ -201,14 +206,18 @@ export class LcService {
     this.lastUtilisation = Math.max(0, Math.min(1, u));
   }
 
-  /** The arrivals after lastDrawnArrivalNs, in order: Infinity once the rate stays 0 (and then no more draws). */
+  /**
+   * The arrivals after the last one drawn, in order: Infinity once the rate
+   * stays 0 (and then no more draws). The last one drawn ends the previous
+   * batch, still in `out` (0, the start, before the first batch); kept there
+   * rather than in a field for the reason given at rateUntilNs.
+   */
   private drawArrivals(out: Float64Array): void {
-    let t = this.lastDrawnArrivalNs;
+    let t = out[out.length - 1];
     for (let i = 0; i < out.length; i++) {
       if (t !== Infinity) t = this.drawArrival(t);
       out[i] = t;
     }
-    this.lastDrawnArrivalNs = t;
   }
 
   private drawArrival(fromNs: number): number {
