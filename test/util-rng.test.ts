@@ -40,6 +40,18 @@ describe('seeded random streams', () => {
     expect(xs.every((x) => x >= 0)).toBe(true);
   });
 
+  it("draws exactly what seedrandom's Alea draws for the same seed and stream", async () => {
+    const seedrandom = (await import('seedrandom')).default;
+    for (const [seed, stream] of [[1, 'arrivals/kv0'], [7, 's'], ['x', ''], [123456789, 'service/search1']] as const) {
+      const ours = rngFor(seed, stream);
+      const theirs = seedrandom.alea(`${seed}/${stream}`);
+      for (let i = 0; i < 10_000; i++) {
+        expect(ours.next()).toBe(theirs());
+        expect(ours.int32()).toBe(theirs.int32());
+      }
+    }
+  });
+
   it('the same seed and stream give the same draws; another stream differs', () => {
     const a = rngFor(7, 's');
     const b = rngFor(7, 's');

@@ -7,12 +7,14 @@ export class F64Buffer {
     this.data = new Float64Array(capacity);
   }
   push(x: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = x;
+  }
+  /** Double the capacity (out of push, so that push stays small enough to inline everywhere). */
+  private grow(): void {
+    const next = new Float64Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
   }
   clear(): void {
     this.length = 0;

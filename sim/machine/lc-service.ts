@@ -22,9 +22,43 @@ export interface LcServiceOptions {
   instrPerRequest: number;
   requestCv: number;
   sloP99Ns: number;
+  /** The service's own: it draws arrivals ahead of need (see DrawnAhead). */
   arrivalsRng: Rng;
+  /** The service's own, like arrivalsRng. */
   serviceRng: Rng;
   maxQueue?: number;
+}
+
+/**
+ * A series drawn DRAW_AHEAD values at a time by `fill` (over the previous
+ * batch, in place, so `fill` can go on from where that ended) and taken one by one.
+ * The arrival times and request sizes of the service's own requests depend on
+ * nothing the service does (the arrivals are open-loop), so they can be drawn
+ * before they are needed: the same values in the same order, but made in a
+ * tight loop of their own, which keeps the per-request path small enough for
+ * V8 to compile as one piece (a call it does not inline costs the call and a
+ * boxed double for each number crossing it). Drawing ahead moves the random
+ * streams' state ahead of use, which is why they must be the service's alone.
+ */
+const DRAW_AHEAD = 256;
+class DrawnAhead {
+  private readonly values = new Float64Array(DRAW_AHEAD);
+  private at = DRAW_AHEAD;
+  constructor(private readonly fill: (out: Float64Array) => void) {}
+  /** The next value, left in place. */
+  peek(): number {
+    if (this.at === DRAW_AHEAD) {
+      this.fill(this.values);
+      this.at = 0;
+    }
+    return this.values[this.at];
+  }
+  /** The next value, taken. */
+  take(): number {
+    const v = this.peek();
+    this.at++;
+    return v;
+  }
 }
 
 interface Server {
@@ -55,7 +89,6 @@ export interface LcWindowStats {
 
 export class LcService {
   private servers: Server[] = [];
-  private nextArrivalNs: number;
   private readonly sigma: number;
   private readonly maxQueue: number;
   /** Start times of accepted requests, FCFS so non-decreasing; [queueHead, length) may still be waiting. */
@@ -83,14 +116,22 @@ export class LcService {
    * queue, left out of the service's own latency windows and arrival counts.
    */
   private burst: { endNs: number; nextNs: number; meanGapNs: number; rng: Rng; accepted: number; cycles: number } | null = null;
-  /** The arrival rate holds until rateUntilNs (cached so arrivals do not query the profile each time). */
+  /** The service's own requests: arrival times, and instructions of each. */
+  private readonly arrivals = new DrawnAhead((out) => this.drawArrivals(out));
+  private readonly instructions = new DrawnAhead((out) => this.drawInstructions(out));
+  /**
+   * The arrival rate holds until rateUntilNs (cached so arrivals do not query
+   * the profile each time; -Infinity: not known yet). A time is a double from
+   * the start: V8 keeps a field first given a small integer as one until a
+   * value past 2^30 (1.07 s in ns) arrives, and then discards the compiled
+   * code of every function that used it.
+   */
   private rate = 0;
-  private rateUntilNs = -1;
+  private rateUntilNs = -Infinity;
 
   constructor(private readonly o: LcServiceOptions) {
     this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
     this.maxQueue = o.maxQueue ?? 20_000;
-    this.nextArrivalNs = this.drawArrival(0);
   }
 
   get sloP99Ns(): number {
@@ -141,18 +182,21 @@ export class LcService {
     return Math.min(1, busy / (workers * span));
   }
 
-  /** Clear the slots between the newest written one and `slot`. */
+  /** Clear the slots between the newest written one (if any) and `slot`. */
   private advanceSlots(slot: number): void {
     if (slot <= this.busySlotAt) return;
-    const gap = Math.min(BUSY_SLOTS, slot - this.busySlotAt);
-    for (let k = 1; k <= gap; k++) this.busySlots[(this.busySlotAt + k) % BUSY_SLOTS] = 0;
+    if (this.busySlotAt >= 0) {
+      const gap = Math.min(BUSY_SLOTS, slot - this.busySlotAt);
+      for (let k = 1; k <= gap; k++) this.busySlots[(this.busySlotAt + k) % BUSY_SLOTS] = 0;
+    }
     this.busySlotAt = slot;
   }
 
   private addBusy(arrivalNs: number, serviceNs: number): void {
     const slot = Math.floor(arrivalNs / BUSY_SLOT_NS);
-    if (this.busySlotAt < 0) this.busySlotAt = slot;
-    this.advanceSlots(slot);
+    // (the test is advanceSlots' own, made here so that the call, once a
+    // millisecond, stays out of line and addBusy small enough to inline)
+    if (slot > this.busySlotAt) this.advanceSlots(slot);
     this.busySlots[slot % BUSY_SLOTS] += serviceNs;
     this.seenRequest = true;
   }
@@ -160,6 +204,20 @@ export class LcService {
   /** Prime the estimate before any request has been seen. */
   primeUtilisation(u: number): void {
     this.lastUtilisation = Math.max(0, Math.min(1, u));
+  }
+
+  /**
+   * The arrivals after the last one drawn, in order: Infinity once the rate
+   * stays 0 (and then no more draws). The last one drawn ends the previous
+   * batch, still in `out` (0, the start, before the first batch); kept there
+   * rather than in a field for the reason given at rateUntilNs.
+   */
+  private drawArrivals(out: Float64Array): void {
+    let t = out[out.length - 1];
+    for (let i = 0; i < out.length; i++) {
+      if (t !== Infinity) t = this.drawArrival(t);
+      out[i] = t;
+    }
   }
 
   private drawArrival(fromNs: number): number {
@@ -179,9 +237,13 @@ export class LcService {
     }
   }
 
-  /** A request's instructions: lognormal around instrPerRequest (the service's stream, or a burst's). */
-  private drawInstructions(rng: Rng = this.o.serviceRng): number {
-    const z = rng.normal();
+  /** Requests' instructions, in order: lognormal around instrPerRequest. */
+  private drawInstructions(out: Float64Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.instructionsFor(this.o.serviceRng.normal());
+  }
+
+  /** Instructions of a request for a standard normal z (from the service's stream, or a burst's). */
+  private instructionsFor(z: number): number {
     return this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
   }
 
@@ -201,22 +263,22 @@ export class LcService {
   /** Serve every arrival (the service's, and a burst's) up to and including tNs. */
   runUntil(tNs: number): void {
     for (;;) {
+      const arrival = this.arrivals.peek();
       const b = this.burst;
       const burstNext = b && b.nextNs < b.endNs ? b.nextNs : Infinity;
-      if (burstNext <= tNs && burstNext < this.nextArrivalNs) {
+      if (burstNext <= tNs && burstNext < arrival) {
         b!.nextNs = Math.ceil(burstNext + b!.rng.exp(b!.meanGapNs));
-        const instr = this.drawInstructions(b!.rng);
+        const instr = this.instructionsFor(b!.rng.normal());
         if (this.dispatch(burstNext, instr, false)) {
           b!.accepted++;
           b!.cycles += instr * this.cpi;
         }
         continue;
       }
-      if (this.nextArrivalNs > tNs) break;
-      const arrival = this.nextArrivalNs;
-      this.nextArrivalNs = this.drawArrival(arrival);
+      if (arrival > tNs) break;
+      this.arrivals.take();
       this.windowArrivals++;
-      this.dispatch(arrival, this.drawInstructions(), true);
+      this.dispatch(arrival, this.instructions.take(), true);
     }
     if (this.queueHead > 4096 && this.queueHead * 2 > this.starts.length) {
       this.starts.dropFront(this.queueHead);
