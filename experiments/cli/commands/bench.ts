@@ -32,8 +32,8 @@ export const benchCommand: CliCommand = {
           // the pure-JS loop too, for hosts where the addon does not build
           out.llcExactJsAccessesPerSec = Math.round(benchLlcExact(opts.quick ? 5_000_000 : 20_000_000, opts.quick ? 3 : 5, 'js').accessesPerSec);
         }
-        progress(`fast mode (default machine, 32 tasks, 10 ms observe loop, ${opts.quick ? 2 : 10} simulated s after 1 s of warm-up)`);
-        const fast = await benchFastMode(opts.quick ? 2 : 10, 1);
+        progress(`fast mode (default machine, 32 tasks, 10 ms observe loop, ${opts.quick ? 2 : 10} simulated s after 2 s of warm-up)`);
+        const fast = await benchFastMode(opts.quick ? 2 : 10);
         out.fastModeSpeedupVsRealtime = Number(fast.speedupVsRealtime.toFixed(1));
         out.fastModeSimulatedSeconds = fast.simulatedSeconds;
         out.fastModeWallSeconds = Number(fast.wallSeconds.toFixed(3));
