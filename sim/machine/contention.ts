@@ -35,29 +35,76 @@ const DRAM_REUSE_TOLERANCE = 0.01;
 
 export function analyticDram(config: DramConfig): DramSolver {
   let previous: DramSolution | undefined;
-  let previousInput: DramStreamDemand[] = [];
+  const previousInput = new DemandRecord();
   return (streams) => {
-    if (previous && sameDemand(previousInput, streams)) return previous.streams;
+    if (previous && previousInput.same(streams)) return previous.streams;
     previous = solveDram(config, streams, previous ? { warmStart: previous } : {});
-    previousInput = streams.map((x) => ({ ...x, colours: x.colours ? [...x.colours] : null }));
+    previousInput.record(streams);
     return previous.streams;
   };
 }
 
-function sameDemand(a: DramStreamDemand[], b: DramStreamDemand[]): boolean {
-  if (a.length !== b.length) return false;
-  const total = b.reduce((s, x) => s + x.requestsPerSec, 0);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x.id !== y.id || x.rowHitRate !== y.rowHitRate || x.maxOutstanding !== y.maxOutstanding) return false;
-    if (Math.abs(x.requestsPerSec - y.requestsPerSec) > DRAM_REUSE_TOLERANCE * Math.max(y.requestsPerSec, 0.01 * total)) return false;
-    if (Math.abs(x.readFraction - y.readFraction) > DRAM_REUSE_TOLERANCE) return false;
-    const cx = x.colours;
-    const cy = y.colours;
-    if ((cx === null) !== (cy === null)) return false;
-    if (cx && cy && (cx.length !== cy.length || cx.some((c, k) => c !== cy[k]))) return false;
+/**
+ * The demand a DRAM solution was computed for, kept in arrays reused from
+ * call to call: copying the 32 stream objects by spread, the way this was
+ * first written, cost about as much as a warm DRAM solve.
+ */
+class DemandRecord {
+  private n = 0;
+  private ids: string[] = [];
+  private rate = new Float64Array(0);
+  private rowHit = new Float64Array(0);
+  private read = new Float64Array(0);
+  private outstanding = new Float64Array(0);
+  private colours: (number[] | null)[] = [];
+
+  record(streams: readonly DramStreamDemand[]): void {
+    const n = streams.length;
+    if (this.rate.length < n) {
+      this.rate = new Float64Array(n);
+      this.rowHit = new Float64Array(n);
+      this.read = new Float64Array(n);
+      this.outstanding = new Float64Array(n);
+    }
+    this.n = n;
+    this.ids.length = n;
+    this.colours.length = n;
+    for (let i = 0; i < n; i++) {
+      const s = streams[i];
+      this.ids[i] = s.id;
+      this.rate[i] = s.requestsPerSec;
+      this.rowHit[i] = s.rowHitRate;
+      this.read[i] = s.readFraction;
+      this.outstanding[i] = s.maxOutstanding;
+      // a copy, since callers refill their stream objects (and may reuse the arrays)
+      const c = s.colours;
+      const kept = this.colours[i];
+      this.colours[i] = c === null ? null : kept && sameColours(kept, c) ? kept : [...c];
+    }
   }
+
+  /** Whether no stream's demand moved by more than DRAM_REUSE_TOLERANCE since record(). */
+  same(b: readonly DramStreamDemand[]): boolean {
+    if (this.n !== b.length) return false;
+    let total = 0;
+    for (let i = 0; i < b.length; i++) total += b[i].requestsPerSec;
+    for (let i = 0; i < b.length; i++) {
+      const y = b[i];
+      if (this.ids[i] !== y.id || this.rowHit[i] !== y.rowHitRate || this.outstanding[i] !== y.maxOutstanding) return false;
+      if (Math.abs(this.rate[i] - y.requestsPerSec) > DRAM_REUSE_TOLERANCE * Math.max(y.requestsPerSec, 0.01 * total)) return false;
+      if (Math.abs(this.read[i] - y.readFraction) > DRAM_REUSE_TOLERANCE) return false;
+      const cx = this.colours[i];
+      const cy = y.colours;
+      if ((cx === null) !== (cy === null)) return false;
+      if (cx && cy && !sameColours(cx, cy)) return false;
+    }
+    return true;
+  }
+}
+
+function sameColours(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
 }
 
