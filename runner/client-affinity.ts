@@ -5,8 +5,10 @@
 // client has an idle core to itself, next to a co-located job it shares a
 // busy one, so the measured slowdown carries the client's own slowdown
 // (runner/README.md, "Simulator vs hardware"). Pinning this process's
-// threads to chosen cores for the run keeps the measurement path the same in
-// every run being compared.
+// threads to chosen cores for the run keeps the client in the same place in
+// every run being compared, ideally on a core no task uses. (On the 2-vCPU
+// VM, pinned to the service's core, the path still grew next to a streaming
+// job: placement is not all of it.)
 //
 // Only this process is touched. It needs no journal: the affinity dies with
 // the process, and a live process gets its masks back at close.
