@@ -90,7 +90,9 @@ export interface HostPlatformOptions {
    * Cores this process's threads (the load generators' sender and reply
    * reader, the control loop) run on while the run lasts, so the measuring
    * client sits in the same place in every run (runner/client-affinity.ts);
-   * restored at close. Needs the native addon. Default: left to the scheduler.
+   * restored at close. Every thread of the process is pinned, so under
+   * `umbra run --workers N` the other jobs' threads run there too while the
+   * hardware run lasts. Needs the native addon. Default: left to the scheduler.
    */
   clientCores?: number[];
 }
