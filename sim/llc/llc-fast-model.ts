@@ -20,15 +20,28 @@ export interface LlcFastTask {
   mask: number;
 }
 
+/**
+ * Typed arrays, not plain ones: a plain array whose values all happen to be
+ * whole numbers (idle tasks at 0, shares capped at their mask's ways) is kept
+ * by V8 as small integers and otherwise as doubles, and the solver reading
+ * one kind where it was compiled for the other threw away its compiled code
+ * again and again in the middle of a run.
+ */
 export interface LlcFastResult {
   /** Steady-state lines per set each task holds. */
-  occupancyWays: number[];
+  occupancyWays: Float64Array;
   /** Steady-state miss ratio per task. */
-  missRatio: number[];
+  missRatio: Float64Array;
   /** Eviction time of the unconstrained tasks (a warm start for the next solve). */
   rootEvictionTime: number;
   /** Eviction time each task's lines live under (its constraint group's). */
-  evictionTime: number[];
+  evictionTime: Float64Array;
+}
+
+function missRatios(tasks: LlcFastTask[], occ: Float64Array, evictionTime: Float64Array): Float64Array {
+  const out = new Float64Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) out[i] = missRatioOf(tasks[i], occ[i], evictionTime[i]);
+  return out;
 }
 
 function popcount(x: number): number {
@@ -155,8 +168,8 @@ function occupancyAt(task: LlcFastTask, t: number): number {
 export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: number): LlcFastResult {
   const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
   const masks = tasks.map((t) => (t.mask === 0 ? full : t.mask & full));
-  const occ = new Array<number>(tasks.length).fill(0);
-  const evictionTime = new Array<number>(tasks.length).fill(0);
+  const occ = new Float64Array(tasks.length);
+  const evictionTime = new Float64Array(tasks.length);
   const fixed = new Array<boolean>(tasks.length).fill(false);
   for (let i = 0; i < tasks.length; i++) {
     if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
@@ -206,7 +219,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
   }
   return {
     occupancyWays: occ,
-    missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], evictionTime[i])),
+    missRatio: missRatios(tasks, occ, evictionTime),
     rootEvictionTime: rootTime,
     evictionTime,
   };
@@ -247,14 +260,16 @@ function clamp01(x: number): number {
  */
 export function updateLlcSharing(totalWays: number, tasks: LlcFastTask[], previous: LlcFastResult): LlcFastResult {
   const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
-  const occ = tasks.map((t, i) => {
-    if (!(t.accessesPerSec > 0)) return 0;
+  const occ = new Float64Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i];
+    if (!(t.accessesPerSec > 0)) continue;
     const mask = t.mask === 0 ? full : t.mask & full;
-    return Math.min(occupancyAt(t, previous.evictionTime[i]), popcount(mask));
-  });
+    occ[i] = Math.min(occupancyAt(t, previous.evictionTime[i]), popcount(mask));
+  }
   return {
     occupancyWays: occ,
-    missRatio: tasks.map((t, i) => missRatioOf(t, occ[i], previous.evictionTime[i])),
+    missRatio: missRatios(tasks, occ, previous.evictionTime),
     rootEvictionTime: previous.rootEvictionTime,
     evictionTime: previous.evictionTime,
   };

@@ -131,7 +131,7 @@ export function runFast(c: ValidationCase): { missRatio: number[]; occupancyWays
       mask: t.mask,
     })),
   );
-  return res;
+  return { missRatio: Array.from(res.missRatio), occupancyWays: Array.from(res.occupancyWays) };
 }
 
 export function validateCase(c: ValidationCase, seed = 1): ValidationResult {

@@ -203,8 +203,8 @@ export class ContentionSolver {
   private newCpi = new Float64Array(0);
   private step = new Float64Array(0);
   private lastDelta = new Float64Array(0);
-  private ioDemand: number[] = [];
-  private ioWeight: number[] = [];
+  private ioDemand = new Float64Array(0);
+  private ioWeight = new Float64Array(0);
   private llcTasks: { profile: CacheProfile; accessesPerSec: number; mask: number }[] = [];
   private streams: DramStreamDemand[] = [];
   private answers: ContentionAnswer[] = [];
@@ -233,8 +233,8 @@ export class ContentionSolver {
     this.newCpi = new Float64Array(n);
     this.step = new Float64Array(n);
     this.lastDelta = new Float64Array(n);
-    this.ioDemand = new Array<number>(n).fill(0);
-    this.ioWeight = new Array<number>(n).fill(0);
+    this.ioDemand = new Float64Array(n);
+    this.ioWeight = new Float64Array(n);
     this.llcTasks = [];
     this.streams = [];
     this.answers = [];
@@ -400,11 +400,17 @@ function coldMissRatio(steady: number, targetWays: number, occupancyWays: number
   return targetWays <= 0 || occupancyWays >= targetWays ? steady : steady + (1 - steady) * (1 - occupancyWays / targetWays);
 }
 
-/** Weighted max-min fair allocation of `capacity` among demands. */
-export function weightedMaxMin(demand: number[], weight: number[], capacity: number): number[] {
-  const alloc = new Array<number>(demand.length).fill(0);
+/**
+ * Weighted max-min fair allocation of `capacity` among demands. (Typed
+ * arrays for the same reason as LlcFastResult's: a plain array of demands or
+ * allocations that were all whole numbers in one call and not in the next
+ * cost the solver its compiled code.)
+ */
+export function weightedMaxMin(demand: ArrayLike<number>, weight: ArrayLike<number>, capacity: number): Float64Array {
+  const alloc = new Float64Array(demand.length);
   let left = capacity;
-  let open = demand.map((d, i) => i).filter((i) => demand[i] > 0);
+  let open: number[] = [];
+  for (let i = 0; i < demand.length; i++) if (demand[i] > 0) open.push(i);
   while (open.length > 0 && left > 1e-9) {
     const wSum = open.reduce((s, i) => s + weight[i], 0);
     const satisfied = open.filter((i) => demand[i] - alloc[i] <= (left * weight[i]) / wSum);

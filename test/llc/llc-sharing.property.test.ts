@@ -22,7 +22,7 @@ const profiles = patterns.map((p) => profileFor(p, 64, SETS, WAYS));
 
 const mix = fc.array(fc.record({ profile: fc.integer({ min: 0, max: profiles.length - 1 }), rate: fc.double({ min: 1e5, max: 1e9, noNaN: true }) }), { minLength: 2, maxLength: 12 });
 const toTasks = (m: { profile: number; rate: number }[]): LlcFastTask[] => m.map((x) => ({ profile: profiles[x.profile], accessesPerSec: x.rate, mask: 0 }));
-const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, x) => s + x, 0);
 
 describe('LLC sharing (fast model)', () => {
   it('tasks that do not all fit fill the cache; the answer does not depend on the warm start', () => {
