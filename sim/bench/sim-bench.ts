@@ -66,9 +66,10 @@ export interface FastModeBenchResult {
  * after `warmupSeconds` of simulated time: the speed of a long run. V8
  * compiles the hot paths only after thousands of calls and recompiles some as
  * the values they see change kind (times pass 2^30 ns, 1.07 simulated s, and
- * become doubles; shares fill), and on this 2-vCPU VM that takes 5-10
- * simulated s: timed after 2 s the figure was half of what it is after 10,
- * 30 or 60 s. The warm-up's own speed is reported too (warmupSpeedupVsRealtime).
+ * become doubles; fields that held whole numbers get fractions), and on this
+ * 2-vCPU VM that takes 5-10 simulated s: timed after 2 s the figure was half
+ * of what it is after 10, 30 or 60 s. The warm-up's own speed is reported
+ * too (warmupSpeedupVsRealtime).
  */
 export async function benchFastMode(simSeconds = 10, warmupSeconds = 10): Promise<FastModeBenchResult> {
   const file = shipped('sim/scenarios/bench-32.yaml');

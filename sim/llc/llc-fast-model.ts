@@ -24,8 +24,8 @@ export interface LlcFastTask {
  * Typed arrays, not plain ones: a plain array whose values all happen to be
  * whole numbers (idle tasks at 0, shares capped at their mask's ways) is kept
  * by V8 as small integers and otherwise as doubles, and the solver reading
- * one kind where it was compiled for the other threw away its compiled code
- * again and again in the middle of a run.
+ * one kind where it was compiled for the other threw its compiled code away
+ * in the middle of runs (node --trace-deopt: "wrong map").
  */
 export interface LlcFastResult {
   /** Steady-state lines per set each task holds. */
