@@ -175,6 +175,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
     if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
   }
   let rootTime = Infinity;
+  if (masks.every((m) => m === masks[0])) return oneMask(tasks, masks[0], fixed, occ, evictionTime, hint);
   const distinctMasks = [...new Set(masks)].sort((a, b) => popcount(a) - popcount(b));
   const union = masks.reduce((u, m) => u | m, 0);
 
@@ -223,6 +224,26 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
     rootEvictionTime: rootTime,
     evictionTime,
   };
+}
+
+/**
+ * Every task may fill the same ways (no partition, the common case): one
+ * eviction time for all, what the water-filling's first round gives with no
+ * mask to fill first, without its bookkeeping.
+ */
+function oneMask(tasks: LlcFastTask[], mask: number, idle: boolean[], occ: Float64Array, evictionTime: Float64Array, hint: number | undefined): LlcFastResult {
+  const active: number[] = [];
+  for (let i = 0; i < tasks.length; i++) if (!idle[i]) active.push(i);
+  let rootTime = Infinity;
+  if (active.length > 0) {
+    const ways = popcount(mask);
+    rootTime = solveEvictionTime(tasks, active, ways, hint);
+    for (const i of active) {
+      occ[i] = Math.min(occupancyAt(tasks[i], rootTime), ways);
+      evictionTime[i] = rootTime;
+    }
+  }
+  return { occupancyWays: occ, missRatio: missRatios(tasks, occ, evictionTime), rootEvictionTime: rootTime, evictionTime };
 }
 
 /**

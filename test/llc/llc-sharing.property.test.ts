@@ -41,6 +41,22 @@ describe('LLC sharing (fast model)', () => {
     );
   });
 
+  it('with one mask for all, the shortcut gives exactly what the water-filling does', () => {
+    fc.assert(
+      fc.property(mix, fc.integer({ min: 1, max: (1 << WAYS) - 2 }), (m, otherMask) => {
+        const tasks = toTasks(m);
+        const shortcut = solveLlcSharing(WAYS, tasks);
+        // an idle task confined elsewhere holds nothing and leaves the others
+        // alone, but makes the masks differ, so the general water-filling runs
+        const general = solveLlcSharing(WAYS, [...tasks, { profile: profiles[0], accessesPerSec: 0, mask: otherMask }]);
+        expect(Array.from(general.occupancyWays.subarray(0, tasks.length))).toEqual(Array.from(shortcut.occupancyWays));
+        expect(Array.from(general.missRatio.subarray(0, tasks.length))).toEqual(Array.from(shortcut.missRatio));
+        expect(general.rootEvictionTime).toBe(shortcut.rootEvictionTime);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('a task that accesses faster holds no less of the cache', () => {
     fc.assert(
       fc.property(mix, fc.double({ min: 1.1, max: 20, noNaN: true }), (m, factor) => {
