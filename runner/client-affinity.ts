@@ -19,18 +19,13 @@ import { threadIds } from './process/procfs.js';
 /** This process's threads (always the real /proc: a fake tree in tests stands for other processes). */
 const ownThreads = () => threadIds('/proc', process.pid);
 
-export interface PinnedClient {
-  /** Thread ids pinned at start (later threads inherit the pinning from the thread that creates them). */
-  readonly pinnedTids: number[];
-  /** Give every thread of this process its mask from before the pinning. */
-  restore(): void;
-}
-
 /**
- * Pin every thread of this process to `cores`. Throws (having restored what
- * it changed) when a thread's mask cannot be read or set.
+ * Pin every thread of this process to `cores` (threads created later inherit
+ * the pinning from the thread that creates them). Returns what gives every
+ * thread its mask from before. Throws (having restored what it changed) when
+ * a thread's mask cannot be read or set.
  */
-export function pinClientThreads(addon: UmbraNative, cores: readonly number[]): PinnedClient {
+export function pinClientThreads(addon: UmbraNative, cores: readonly number[]): () => void {
   const saved = new Map<number, number[]>();
   const tids = ownThreads();
   const mainBefore = addon.getAffinity(process.pid);
@@ -50,5 +45,5 @@ export function pinClientThreads(addon: UmbraNative, cores: readonly number[]): 
       throw new Error(`cannot pin this process's thread ${tid} to cores ${cores.join(',')} (${errnoName(r.errno)})`);
     }
   }
-  return { pinnedTids: [...saved.keys()], restore };
+  return restore;
 }

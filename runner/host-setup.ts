@@ -210,7 +210,7 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
       const allowed = topo.allowedCpus.length ? topo.allowedCpus : coreIds;
       const bad = o.clientCores.filter((c) => !allowed.includes(c));
       if (bad.length || o.clientCores.length === 0) throw new Error(`clientCores ${o.clientCores.join(',')}: not all within this process's cores (${allowed.join(',')})`);
-      restoreClient = pinClientThreads(addon, o.clientCores).restore;
+      restoreClient = pinClientThreads(addon, o.clientCores);
     }
     const perf = new PerfCounters(addon, { hardware: o.perfHardware });
     const seed = o.seed ?? 1;

@@ -277,22 +277,17 @@ export class ContentionSolver {
     for (let i = 0; i < n; i++) {
       const t = tasks[i];
       const maxOutstanding = Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores));
-      if (this.llcTasks.length <= i) {
-        this.llcTasks.push({ profile: t.profile, accessesPerSec: 0, mask: t.wayMask });
-        this.streams.push({ id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding });
-      } else {
-        const l = this.llcTasks[i];
-        l.profile = t.profile;
-        l.accessesPerSec = 0;
-        l.mask = t.wayMask;
-        const s = this.streams[i];
-        s.id = t.id;
-        s.requestsPerSec = 0;
-        s.rowHitRate = t.kernel.dramRowHitRate;
-        s.readFraction = 1;
-        s.colours = t.colours;
-        s.maxOutstanding = maxOutstanding;
-      }
+      const l = (this.llcTasks[i] ??= { profile: t.profile, accessesPerSec: 0, mask: t.wayMask });
+      l.profile = t.profile;
+      l.accessesPerSec = 0;
+      l.mask = t.wayMask;
+      const s = (this.streams[i] ??= { id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding });
+      s.id = t.id;
+      s.requestsPerSec = 0;
+      s.rowHitRate = t.kernel.dramRowHitRate;
+      s.readFraction = 1;
+      s.colours = t.colours;
+      s.maxOutstanding = maxOutstanding;
     }
     const llcTasks = this.llcTasks;
     const streams = this.streams;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startHostPlatform } from '../../runner/host-setup.js';
 import { nativeAddon } from '../../native/addon.js';
-import { FakeKernelFs, makeFakeCgroupV2, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
+import { onFakeTrees, makeFakeCgroupV2, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
 
 const addon = nativeAddon();
 const masks = () => new Map(readdirSync('/proc/self/task').map((t) => [Number(t), addon!.getAffinity(Number(t)).cpus?.join(',')]));
@@ -27,12 +27,7 @@ function start(clientCores: number[]) {
   makeFakeCgroupV2(l);
   return startHostPlatform({
     tasks: [{ id: 'nap', class: 'second', workload: { kind: 'command', argv: ['sleep', '30'] } }],
-    fs: new FakeKernelFs(l),
-    // the real /proc: the process pinned is this one
-    paths: { sysRoot: l.sysRoot, procRoot: '/proc', cgroupRoot: l.cgroupRoot, resctrlRoot: l.resctrlRoot },
-    journalDir: join(dir, 'journal'),
-    scratchRoot: dir,
-    killGraceMs: 300,
+    ...onFakeTrees(dir, l),
     clientCores,
   });
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startHostPlatform } from '../../runner/host-setup.js';
 import type { HostPlatform } from '../../runner/host-platform.js';
 import { nativeAddon } from '../../native/addon.js';
-import { FakeKernelFs, makeFakeCgroupV2, makeFakeProcSelf, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
+import { onFakeTrees, makeFakeCgroupV2, makeFakeProcSelf, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
 
 let dir = '';
 let platform: HostPlatform | null = null;
@@ -29,11 +29,7 @@ async function startOnFakeV2(o: { native?: boolean } = {}) {
   makeFakeCgroupV2(l);
   const s = await startHostPlatform({
     tasks: [{ id: 'nap', class: 'second', workload: { kind: 'command', argv: ['sleep', '30'] } }],
-    fs: new FakeKernelFs(l),
-    paths: { sysRoot: l.sysRoot, procRoot: '/proc', cgroupRoot: l.cgroupRoot, resctrlRoot: l.resctrlRoot },
-    journalDir: join(dir, 'journal'),
-    scratchRoot: dir,
-    killGraceMs: 300,
+    ...onFakeTrees(dir, l),
     coreIds: [0, 1],
     // every observe is a slow-stats round, so every observe cross-checks
     slowStatsPeriodNs: 1,

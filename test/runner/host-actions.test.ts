@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startHostPlatform } from '../../runner/host-setup.js';
 import type { HostPlatform } from '../../runner/host-platform.js';
 import type { Action } from '../../policies/platform.js';
-import { FakeKernelFs, makeFakeCgroupV2, makeFakeProcSelf, makeFakeResctrl, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
+import { onFakeTrees, makeFakeCgroupV2, makeFakeProcSelf, makeFakeResctrl, makeFakeSysfs, makeLayout } from './helpers/fake-kernel.js';
 
 let dir: string;
 let platform: HostPlatform;
@@ -23,11 +23,7 @@ beforeEach(async () => {
   const nap = { class: 'second' as const, workload: { kind: 'command' as const, argv: ['sleep', '30'] } };
   const s = await startHostPlatform({
     tasks: [{ id: 'lc', ...nap, class: 'first', cores: [0, 1] }, { id: 'be', ...nap, cores: [2] }],
-    fs: new FakeKernelFs(l),
-    paths: { sysRoot: l.sysRoot, procRoot: '/proc', cgroupRoot: l.cgroupRoot, resctrlRoot: l.resctrlRoot },
-    journalDir: join(dir, 'journal'),
-    scratchRoot: dir,
-    killGraceMs: 300,
+    ...onFakeTrees(dir, l),
     coreIds: [0, 1, 2, 3],
     maxEchoNs: 50e6,
   });

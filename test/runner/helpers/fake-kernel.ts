@@ -10,6 +10,7 @@ import { HostFsError } from '../../../runner/fs/host-fs.js';
 import { NodeHostFs } from '../../../runner/fs/impl/node-fs.js';
 import { isContiguous, popcount } from '../../../runner/resctrl/cat-mask.js';
 import { isAlive } from '../../../runner/process/procfs.js';
+import type { HostPlatformOptions } from '../../../runner/host-setup.js';
 
 export interface FakeLayout {
   root: string;
@@ -378,4 +379,19 @@ export class FakeKernelFs extends NodeHostFs {
     }
     return [...lines.values()].join('\n') + '\n';
   }
+}
+
+/**
+ * startHostPlatform options for a run on the fake trees of `l`, with the real
+ * /proc (the tasks it starts are real processes), its journal and scratch
+ * under `dir`, and a short kill grace.
+ */
+export function onFakeTrees(dir: string, l: FakeLayout): Pick<HostPlatformOptions, 'fs' | 'paths' | 'journalDir' | 'scratchRoot' | 'killGraceMs'> {
+  return {
+    fs: new FakeKernelFs(l),
+    paths: { sysRoot: l.sysRoot, procRoot: '/proc', cgroupRoot: l.cgroupRoot, resctrlRoot: l.resctrlRoot },
+    journalDir: join(dir, 'journal'),
+    scratchRoot: dir,
+    killGraceMs: 300,
+  };
 }
