@@ -28,6 +28,13 @@ export class DramFixedPoint {
   readonly h0: Float64Array;
   readonly rf: Float64Array;
   readonly m: Float64Array;
+  /**
+   * Identical streams this one stands for (dram-analytic-model.ts solves
+   * each set of streams with the same demand once): they see the same
+   * latency and achieve the same rate, and each puts its own load on the
+   * stations, so every sum of the streams' traffic counts it this many times.
+   */
+  readonly count: Float64Array;
   /** Share of a run's requests that come before the row-hit cap: 1 - h0^rowHitCap. */
   readonly underCap: Float64Array;
   // populations that can wait at each station
@@ -121,6 +128,7 @@ export class DramFixedPoint {
     this.h0 = perStream();
     this.rf = perStream();
     this.m = perStream();
+    this.count = perStream();
     this.underCap = perStream();
     this.popK = new Float64Array(topo.K);
     this.popG = new Float64Array(topo.G);
@@ -186,8 +194,8 @@ export class DramFixedPoint {
     this.refreshBase = (p.refreshFraction * this.V) / 2;
   }
 
-  /** Load the streams' demand and reset every per-call variable. */
-  reset(streams: readonly StreamInput[]): void {
+  /** Load the streams' demand (and how many identical streams each stands for; default one) and reset every per-call variable. */
+  reset(streams: readonly StreamInput[], counts?: ArrayLike<number>): void {
     const cyclesPerSec = 1e9 / this.p.tCkNs;
     const cap = this.p.rowHitCap;
     for (let s = 0; s < this.S; s++) {
@@ -200,6 +208,7 @@ export class DramFixedPoint {
       this.underCap[s] = 1 - hCap;
       this.rf[s] = d.readFraction;
       this.m[s] = d.maxOutstanding;
+      this.count[s] = counts === undefined ? 1 : counts[s];
     }
     const topo = this.topo;
     this.population(topo.kMemberStart, topo.kMembers, this.popK);
@@ -225,7 +234,7 @@ export class DramFixedPoint {
       let writes = false;
       for (let j = start[i]; j < start[i + 1]; j++) {
         const s = members[j];
-        n += Math.min(this.m[s], OPEN_STREAM_OUTSTANDING);
+        n += this.count[s] * Math.min(this.m[s], OPEN_STREAM_OUTSTANDING);
         if (this.rf[s] < 1) writes = true;
       }
       out[i] = n + (writes ? this.p.drainBatchHigh : 0);
@@ -234,7 +243,7 @@ export class DramFixedPoint {
 
   /** Start from the requested rates scaled so no bank or bus starts far beyond capacity. */
   initialGuess(): void {
-    const { topo, x, h0, rf, p } = this;
+    const { topo, x, h0, rf, p, count } = this;
     const t = p.t;
     const busL = this.busLoad; // scratch (recomputed by stations())
     const kL = this.kLoad;
@@ -245,7 +254,7 @@ export class DramFixedPoint {
     const perWrite = (p.rdToWrPenalty + p.wrToRdPenalty) / p.drainBatchHigh;
     const { sStart, sCls, kChannel, kPerChannel, invSet } = topo;
     for (let s = 0; s < this.S; s++) {
-      const share = x[s] * invSet[s];
+      const share = x[s] * invSet[s] * count[s];
       const perBank = share * ((1 - h0[s]) * t.tRC + h0[s] * t.tCCD_L);
       const busPerBank = share * (burst + (1 - rf[s]) * perWrite);
       for (let j = sStart[s]; j < sStart[s + 1]; j++) {
@@ -270,14 +279,14 @@ export class DramFixedPoint {
 
   /** 1. Arrival rates per bank, and the traffic that can close a stream's row. */
   bankArrivals(): void {
-    const { topo, x, h0, kRate, kRunRate, kScatterRate, kRateSq } = this;
+    const { topo, x, h0, count, kRate, kRunRate, kScatterRate, kRateSq } = this;
     const { sStart, sCls, invSet } = topo;
     kRate.fill(0);
     kRunRate.fill(0);
     kScatterRate.fill(0);
     kRateSq.fill(0);
     for (let s = 0; s < this.S; s++) {
-      const share = x[s] * invSet[s];
+      const share = x[s] * invSet[s] * count[s];
       const run = share * h0[s];
       const scatter = share - run;
       const sq = share * x[s];
@@ -310,7 +319,9 @@ export class DramFixedPoint {
       const ownScatter = share * (1 - h);
       const ownRun = share * h;
       const ownSq = share * x[s];
-      const writes = share * (1 - rf[s]);
+      const c = this.count[s];
+      const writes = c * share * (1 - rf[s]);
+      const shareAll = c * share;
       let hsum = 0;
       let intr = 0;
       for (let j = sStart[s]; j < sStart[s + 1]; j++) {
@@ -335,7 +346,7 @@ export class DramFixedPoint {
         hSlope[j] = base > 0 ? ((hk * hk) / base) * (scatter * cap + runs) * xs * e : 0;
         hsum += w * hk;
         intr += w * scatter;
-        kHitRate[k] += share * hk;
+        kHitRate[k] += shareAll * hk;
         kWriteRate[k] += writes;
       }
       hitOut[s] = hsum;

@@ -592,7 +592,9 @@ export class StationNewton {
     for (let s = 0; s < fp.S; s++) {
       this.pStart[s] = p;
       const inv = invSet[s];
-      const share = fp.x[s] * inv;
+      // (identical streams it stands for move together: their loads count this many times)
+      const copies = fp.count[s];
+      const share = fp.x[s] * inv * copies;
       const open = fp.openSlope[s];
       let nt = 0;
       for (let j = sStart[s]; j < sStart[s + 1]; j++) {
@@ -658,7 +660,7 @@ export class StationNewton {
       for (let z = 0; z < nt; z++) {
         pRow[p] = touched[z];
         pA[p] = av[z];
-        pB[p] = bv[z];
+        pB[p] = bv[z] * copies;
         p++;
       }
     }

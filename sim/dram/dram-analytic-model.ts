@@ -28,6 +28,8 @@
 //  * Banks, bank groups, ranks and channels that the same streams reach alike
 //    are handled once per symmetry class (analytic-topology.ts; one class per
 //    level when every stream uses all colours), cached per colour assignment.
+//  * Identical streams given once with a count (`copies`: several copies of
+//    one job) are one unknown: the per-stream work shrinks with them.
 //  * The model (analytic-fixed-point.ts) is evaluated on typed arrays
 //    allocated once per topology and reused across calls.
 //  * The fixed point is found by Newton steps on the steep station waits
@@ -57,6 +59,14 @@ export interface DramStreamDemand {
   colours: number[] | null;
   /** Memory-level parallelism of the issuing cores (reads in flight at most). */
   maxOutstanding: number;
+  /**
+   * Identical streams (the same demand in every field above) this one
+   * stands for, default 1: by symmetry they see the same latency and achieve
+   * the same rate, so the model solves for one and counts its traffic once
+   * per copy (the contention solver passes copies of one job this way).
+   * Its answer is each copy's.
+   */
+  copies?: number;
 }
 
 export interface DramStreamAnswer {
@@ -76,13 +86,14 @@ export interface DramSolution {
 }
 
 function validate(s: DramStreamDemand, i: number): void {
-  if (s.requestsPerSec >= 0 && s.requestsPerSec < Infinity && s.rowHitRate >= 0 && s.rowHitRate <= 1 && s.readFraction >= 0 && s.readFraction <= 1 && s.maxOutstanding > 0 && (s.colours === null || s.colours.length > 0)) return;
+  if (s.requestsPerSec >= 0 && s.requestsPerSec < Infinity && s.rowHitRate >= 0 && s.rowHitRate <= 1 && s.readFraction >= 0 && s.readFraction <= 1 && s.maxOutstanding > 0 && (s.colours === null || s.colours.length > 0) && (s.copies === undefined || (Number.isInteger(s.copies) && s.copies >= 1))) return;
   const where = `streams[${i}]`;
   if (!(s.requestsPerSec >= 0) || !Number.isFinite(s.requestsPerSec)) throw new InputError(`requestsPerSec must be a finite number >= 0, got ${s.requestsPerSec}`, `${where}.requestsPerSec`);
   if (!(s.rowHitRate >= 0 && s.rowHitRate <= 1)) throw new InputError(`rowHitRate must be in [0, 1], got ${s.rowHitRate}`, `${where}.rowHitRate`);
   if (!(s.readFraction >= 0 && s.readFraction <= 1)) throw new InputError(`readFraction must be in [0, 1], got ${s.readFraction}`, `${where}.readFraction`);
   if (!(s.maxOutstanding > 0)) throw new InputError(`maxOutstanding must be > 0, got ${s.maxOutstanding}`, `${where}.maxOutstanding`);
   if (s.colours !== null && s.colours.length === 0) throw new InputError('colours must be null (all) or a non-empty list', `${where}.colours`);
+  throw new InputError(`copies must be a whole number >= 1, got ${s.copies}`, `${where}.copies`);
 }
 
 /** Relative change of every stream's rate at which the fixed point is accepted. */
@@ -114,6 +125,8 @@ export interface SolveDramOptions {
 interface WarmState {
   topo: Topology;
   packed: number[];
+  /** How many identical streams each stood for (undefined: one each). */
+  counts: Float64Array | undefined;
 }
 const warmStates = new WeakMap<DramSolution, WarmState>();
 
@@ -124,7 +137,12 @@ interface Workspace {
 
 export function solveDram(config: DramConfig, streams: DramStreamDemand[], options: SolveDramOptions = {}): DramSolution {
   const p = prepare(config);
-  for (let i = 0; i < streams.length; i++) validate(streams[i], i);
+  let counts: Float64Array | undefined;
+  for (let i = 0; i < streams.length; i++) {
+    validate(streams[i], i);
+    const copies = streams[i].copies;
+    if (copies !== undefined && copies !== 1) (counts ??= new Float64Array(streams.length).fill(1))[i] = copies;
+  }
   const topo = topologyFor(p, streams);
   let ws = topo.workspace as Workspace | null;
   if (ws === null) {
@@ -132,12 +150,12 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
     topo.workspace = ws = { fp, newton: new StationNewton(fp) };
   }
   const { fp, newton } = ws;
-  fp.reset(streams);
+  fp.reset(streams, counts);
   newton.reset();
   const cyclesPerSec = 1e9 / p.tCkNs;
   // A warm start from the same streams restores every rate and wait, so the
   // initial guess would only be overwritten (about a tenth of a warm call).
-  const restored = !!options.warmStart && restoreWarmState(fp, newton, topo, streams, options.warmStart);
+  const restored = !!options.warmStart && restoreWarmState(fp, newton, topo, streams, counts, options.warmStart);
   if (!restored) {
     fp.initialGuess();
     if (options.warmStart) warmRates(fp, streams, options.warmStart, cyclesPerSec);
@@ -178,13 +196,13 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
   }
   if (!fp.finite()) {
     // (a degenerate input the Newton steps could not handle: the plain damped iteration)
-    iterations = dampedSolve(fp, streams, true);
+    iterations = dampedSolve(fp, streams, counts, true);
     newton.reset();
   } else if (!converged) {
     // Newton steps that do not settle (extreme demand, e.g. a sequential
     // stream asking for several times the channel's peak, whose own run
     // terms swing across a steep stretch): go on with damped steps from there
-    iterations += dampedSolve(fp, streams, false);
+    iterations += dampedSolve(fp, streams, counts, false);
     newton.reset();
   }
   lastIterations = iterations;
@@ -203,7 +221,7 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
   const channelUtilisation: number[] = new Array(p.channels);
   for (let c = 0; c < p.channels; c++) channelUtilisation[c] = Math.min(1, fp.busRate[topo.channelClass[c]] * p.t.tBurst);
   const solution: DramSolution = { streams: answers, channelUtilisation, peakBytesPerSec: ddr4PeakBytesPerSec(config) };
-  warmStates.set(solution, { topo, packed: packWarmState(fp, newton) });
+  warmStates.set(solution, { topo, packed: packWarmState(fp, newton), counts });
   return solution;
 }
 
@@ -212,11 +230,14 @@ export function solveDram(config: DramConfig, streams: DramStreamDemand[], optio
  * order) and topology: its rates and waits (returns true; otherwise changes
  * nothing).
  */
-function restoreWarmState(fp: DramFixedPoint, newton: StationNewton, topo: Topology, streams: DramStreamDemand[], prev: DramSolution): boolean {
+function restoreWarmState(fp: DramFixedPoint, newton: StationNewton, topo: Topology, streams: DramStreamDemand[], counts: Float64Array | undefined, prev: DramSolution): boolean {
   const state = warmStates.get(prev);
   const prevStreams = prev.streams;
   if (state === undefined || state.topo !== topo || prevStreams.length !== streams.length) return false;
-  for (let i = 0; i < streams.length; i++) if (prevStreams[i].id !== streams[i].id) return false;
+  for (let i = 0; i < streams.length; i++) {
+    if (prevStreams[i].id !== streams[i].id) return false;
+    if ((state.counts === undefined ? 1 : state.counts[i]) !== (counts === undefined ? 1 : counts[i])) return false;
+  }
   unpackWarmState(fp, newton, state.packed);
   return true;
 }
@@ -241,9 +262,9 @@ function warmRates(fp: DramFixedPoint, streams: DramStreamDemand[], prev: DramSo
  * The fixed point by damped iteration on the rates alone (each step shrinks
  * when its correction changes sign): robust, slow near saturation.
  */
-function dampedSolve(fp: DramFixedPoint, streams: DramStreamDemand[], fromStart: boolean): number {
+function dampedSolve(fp: DramFixedPoint, streams: DramStreamDemand[], counts: Float64Array | undefined, fromStart: boolean): number {
   if (fromStart) {
-    fp.reset(streams);
+    fp.reset(streams, counts);
     fp.initialGuess();
   }
   let iterations = 0;

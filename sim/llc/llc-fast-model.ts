@@ -18,6 +18,13 @@ export interface LlcFastTask {
   accessesPerSec: number;
   /** Ways the task may fill (bit i = way i). */
   mask: number;
+  /**
+   * Identical tasks (same profile, rate and mask) this one stands for,
+   * default 1: they hold the same share and miss alike, so the model
+   * evaluates one and counts its footprint once per copy (the contention
+   * solver passes each set of identical tasks this way).
+   */
+  copies?: number;
 }
 
 /**
@@ -60,22 +67,24 @@ function popcount(x: number): number {
  * one step once both ends lie on one linear stretch: 5 evaluations per solve
  * on the benchmark scenario, where bisection to a 1e-4 relative width took 17.
  */
-function solveEvictionTime(tasks: LlcFastTask[], idx: number[], capacityWays: number, hint?: number): number {
+function solveEvictionTime(tasks: LlcFastTask[], copies: Float64Array, idx: number[], capacityWays: number, hint?: number): number {
   if (capacityWays <= 0) return 0;
   const k = idx.length;
   const rate = new Float64Array(k);
+  const count = new Float64Array(k);
   const prof: CacheProfile[] = [];
   let fitsAll = 0;
   for (let j = 0; j < k; j++) {
     const t = tasks[idx[j]];
     rate[j] = t.accessesPerSec / t.profile.sets;
+    count[j] = copies[idx[j]];
     prof.push(t.profile);
-    fitsAll += t.profile.linesPerSet;
+    fitsAll += count[j] * t.profile.linesPerSet;
   }
   if (fitsAll <= capacityWays) return Infinity;
   const total = (t: number) => {
     let s = 0;
-    for (let j = 0; j < k; j++) s += occupancyAtMean(prof[j], rate[j] * t);
+    for (let j = 0; j < k; j++) s += count[j] * occupancyAtMean(prof[j], rate[j] * t);
     return s;
   };
   let lo: number;
@@ -166,6 +175,8 @@ function occupancyAt(task: LlcFastTask, t: number): number {
  * in the result), to warm-start the search.
  */
 export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: number): LlcFastResult {
+  const copies = new Float64Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) copies[i] = tasks[i].copies ?? 1;
   const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
   const masks = tasks.map((t) => (t.mask === 0 ? full : t.mask & full));
   const occ = new Float64Array(tasks.length);
@@ -175,7 +186,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
     if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
   }
   let rootTime = Infinity;
-  if (masks.every((m) => m === masks[0])) return oneMask(tasks, masks[0], fixed, occ, evictionTime, hint);
+  if (masks.every((m) => m === masks[0])) return oneMask(tasks, copies, masks[0], fixed, occ, evictionTime, hint);
   const distinctMasks = [...new Set(masks)].sort((a, b) => popcount(a) - popcount(b));
   const union = masks.reduce((u, m) => u | m, 0);
 
@@ -184,10 +195,10 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
     if (free.length === 0) break;
     const fixedOccIn = (m: number) => {
       let s = 0;
-      for (let i = 0; i < tasks.length; i++) if (fixed[i] && (masks[i] & ~m) === 0) s += occ[i];
+      for (let i = 0; i < tasks.length; i++) if (fixed[i] && (masks[i] & ~m) === 0) s += copies[i] * occ[i];
       return s;
     };
-    const tRoot = solveEvictionTime(tasks, free, popcount(union) - fixedOccIn(union), round === 0 ? hint : undefined);
+    const tRoot = solveEvictionTime(tasks, copies, free, popcount(union) - fixedOccIn(union), round === 0 ? hint : undefined);
     if (round === 0) rootTime = tRoot;
     // the mask whose confined tasks fill it first (smallest eviction time), if before the global one
     let bestT = tRoot;
@@ -197,7 +208,7 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
       if (m === union) continue;
       const inside = free.filter((i) => (masks[i] & ~m) === 0);
       if (inside.length === 0) continue;
-      const t = solveEvictionTime(tasks, inside, popcount(m) - fixedOccIn(m));
+      const t = solveEvictionTime(tasks, copies, inside, popcount(m) - fixedOccIn(m));
       if (t < bestT) {
         bestT = t;
         bestMask = m;
@@ -231,13 +242,13 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
  * eviction time for all, what the water-filling's first round gives with no
  * mask to fill first, without its bookkeeping.
  */
-function oneMask(tasks: LlcFastTask[], mask: number, idle: boolean[], occ: Float64Array, evictionTime: Float64Array, hint: number | undefined): LlcFastResult {
+function oneMask(tasks: LlcFastTask[], copies: Float64Array, mask: number, idle: boolean[], occ: Float64Array, evictionTime: Float64Array, hint: number | undefined): LlcFastResult {
   const active: number[] = [];
   for (let i = 0; i < tasks.length; i++) if (!idle[i]) active.push(i);
   let rootTime = Infinity;
   if (active.length > 0) {
     const ways = popcount(mask);
-    rootTime = solveEvictionTime(tasks, active, ways, hint);
+    rootTime = solveEvictionTime(tasks, copies, active, ways, hint);
     for (const i of active) {
       occ[i] = Math.min(occupancyAt(tasks[i], rootTime), ways);
       evictionTime[i] = rootTime;

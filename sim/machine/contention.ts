@@ -21,7 +21,7 @@ import { solveLlcSharing, updateLlcSharing, type LlcFastResult } from '../llc/ll
 import { solveDram, type DramSolution, type DramStreamAnswer, type DramStreamDemand } from '../dram/dram-analytic-model.js';
 import type { DramConfig } from '../dram/dram-config.js';
 
-/** The memory model the machine uses (the DRAM analytic model, or a stand-in in tests). */
+/** The memory model the machine uses (the DRAM analytic model, or a stand-in); a stream may stand for several identical ones (`copies`), one answer each. */
 export type DramSolver = (streams: DramStreamDemand[]) => Pick<DramStreamAnswer, 'avgLatencyNs' | 'achievedRequestsPerSec'>[];
 
 /**
@@ -56,6 +56,7 @@ class DemandRecord {
   private rowHit = new Float64Array(0);
   private read = new Float64Array(0);
   private outstanding = new Float64Array(0);
+  private copies = new Float64Array(0);
   private colours: (number[] | null)[] = [];
 
   record(streams: readonly DramStreamDemand[]): void {
@@ -65,6 +66,7 @@ class DemandRecord {
       this.rowHit = new Float64Array(n);
       this.read = new Float64Array(n);
       this.outstanding = new Float64Array(n);
+      this.copies = new Float64Array(n);
     }
     this.n = n;
     this.ids.length = n;
@@ -76,6 +78,7 @@ class DemandRecord {
       this.rowHit[i] = s.rowHitRate;
       this.read[i] = s.readFraction;
       this.outstanding[i] = s.maxOutstanding;
+      this.copies[i] = s.copies ?? 1;
       // a copy, since callers refill their stream objects (and may reuse the arrays)
       const c = s.colours;
       const kept = this.colours[i];
@@ -90,7 +93,7 @@ class DemandRecord {
     for (let i = 0; i < b.length; i++) total += b[i].requestsPerSec;
     for (let i = 0; i < b.length; i++) {
       const y = b[i];
-      if (this.ids[i] !== y.id || this.rowHit[i] !== y.rowHitRate || this.outstanding[i] !== y.maxOutstanding) return false;
+      if (this.ids[i] !== y.id || this.rowHit[i] !== y.rowHitRate || this.outstanding[i] !== y.maxOutstanding || this.copies[i] !== (y.copies ?? 1)) return false;
       if (Math.abs(this.rate[i] - y.requestsPerSec) > DRAM_REUSE_TOLERANCE * Math.max(y.requestsPerSec, 0.01 * total)) return false;
       if (Math.abs(this.read[i] - y.readFraction) > DRAM_REUSE_TOLERANCE) return false;
       const cx = this.colours[i];
@@ -157,25 +160,41 @@ const CPI_TOLERANCE = 0.002;
 /** Share of the way to the new CPI a round goes, until the direction flips. */
 const FULL_STEP = 0.9;
 
+/** What the last full LLC solve was computed from, per set of identical tasks. */
 interface LlcInput {
+  sets: number;
   accesses: Float64Array;
   masks: Int32Array;
+  copies: Float64Array;
   profiles: CacheProfile[];
 }
 
 const LLC_REUSE_TOLERANCE = 0.02;
 
-function sameLlcInput(prev: LlcInput, accesses: Float64Array, tasks: ContentionTask[]): boolean {
-  if (prev.accesses.length !== accesses.length) return false;
+function sameLlcInput(prev: LlcInput, sets: number, llcTasks: readonly LlcSetTask[]): boolean {
+  if (prev.sets !== sets) return false;
   let total = 0;
   let moved = 0;
-  for (let i = 0; i < accesses.length; i++) {
-    if (prev.masks[i] !== tasks[i].wayMask || prev.profiles[i] !== tasks[i].profile) return false;
-    if ((prev.accesses[i] > 0) !== (accesses[i] > 0)) return false;
-    total += accesses[i];
-    moved += Math.abs(prev.accesses[i] - accesses[i]);
+  for (let r = 0; r < sets; r++) {
+    const t = llcTasks[r];
+    if (prev.masks[r] !== t.mask || prev.profiles[r] !== t.profile || prev.copies[r] !== t.copies) return false;
+    if ((prev.accesses[r] > 0) !== (t.accessesPerSec > 0)) return false;
+    total += t.copies * t.accessesPerSec;
+    moved += t.copies * Math.abs(prev.accesses[r] - t.accessesPerSec);
   }
   return moved <= LLC_REUSE_TOLERANCE * total;
+}
+
+interface LlcSetTask {
+  profile: CacheProfile;
+  accessesPerSec: number;
+  mask: number;
+  copies: number;
+}
+
+/** The fields of a kernel the solver reads. */
+function sameKernelCosts(a: Kernel, b: Kernel): boolean {
+  return a === b || (a.cpiCore === b.cpiCore && a.mlp === b.mlp && a.apki === b.apki && a.writeFraction === b.writeFraction && a.dramRowHitRate === b.dramRowHitRate && a.ioBytesPerKiloInstr === b.ioBytesPerKiloInstr);
 }
 
 /**
@@ -205,7 +224,12 @@ export class ContentionSolver {
   private lastDelta = new Float64Array(0);
   private ioDemand = new Float64Array(0);
   private ioWeight = new Float64Array(0);
-  private llcTasks: { profile: CacheProfile; accessesPerSec: number; mask: number }[] = [];
+  /** Sets of identical tasks: each task's set, each set's first task and its size. */
+  private setOf = new Int32Array(0);
+  private setFirst = new Int32Array(0);
+  private setCopies = new Float64Array(0);
+  /** One object per set for the LLC and DRAM models, reused. */
+  private llcTasks: LlcSetTask[] = [];
   private streams: DramStreamDemand[] = [];
   private answers: ContentionAnswer[] = [];
   /** Whether a solve has run: its CPIs, steps and eviction time are the next start. */
@@ -235,6 +259,9 @@ export class ContentionSolver {
     this.lastDelta = new Float64Array(n);
     this.ioDemand = new Float64Array(n);
     this.ioWeight = new Float64Array(n);
+    this.setOf = new Int32Array(n);
+    this.setFirst = new Int32Array(n);
+    this.setCopies = new Float64Array(n);
     this.llcTasks = [];
     this.streams = [];
     this.answers = [];
@@ -273,85 +300,102 @@ export class ContentionSolver {
       mlpEff[i] = Math.max(0.05, t.kernel.mlp * Math.min(1, t.mbaPct / 100));
       if (t.kernel.ioBytesPerKiloInstr > 0 && active[i]) anyIo = true;
     }
-    // one object per task for the LLC and DRAM models, updated in place each round
-    for (let i = 0; i < n; i++) {
+    // The rounds run on one task of each set of identical ones (copies of a
+    // job: same inputs and same iterate), which the LLC and DRAM models count
+    // once per copy; the others take its results at the end.
+    const sets = this.groupIdentical(tasks);
+    const { setOf, setFirst, setCopies } = this;
+    // one object per set for the LLC and DRAM models, updated in place each round
+    const llcTasks = this.llcTasks;
+    const streams = this.streams;
+    llcTasks.length = Math.min(llcTasks.length, sets);
+    streams.length = Math.min(streams.length, sets);
+    for (let r = 0; r < sets; r++) {
+      const i = setFirst[r];
       const t = tasks[i];
       const maxOutstanding = Math.max(1, mlpEff[i] * Math.max(1, t.cpuCores));
-      const l = (this.llcTasks[i] ??= { profile: t.profile, accessesPerSec: 0, mask: t.wayMask });
+      const l = (llcTasks[r] ??= { profile: t.profile, accessesPerSec: 0, mask: t.wayMask, copies: 1 });
       l.profile = t.profile;
       l.accessesPerSec = 0;
       l.mask = t.wayMask;
-      const s = (this.streams[i] ??= { id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding });
+      l.copies = setCopies[r];
+      const s = (streams[r] ??= { id: t.id, requestsPerSec: 0, rowHitRate: t.kernel.dramRowHitRate, readFraction: 1, colours: t.colours, maxOutstanding, copies: 1 });
       s.id = t.id;
       s.requestsPerSec = 0;
       s.rowHitRate = t.kernel.dramRowHitRate;
       s.readFraction = 1;
       s.colours = t.colours;
       s.maxOutstanding = maxOutstanding;
+      s.copies = setCopies[r];
     }
-    const llcTasks = this.llcTasks;
-    const streams = this.streams;
     let llc: LlcFastResult | undefined;
     let rootEvictionTime = this.llcEvictionTime;
     let converged = false;
     let lastMove = 0;
     for (let it = 0; it < maxIterations; it++) {
-      for (let i = 0; i < n; i++) {
+      for (let r = 0; r < sets; r++) {
+        const i = setFirst[r];
         ips[i] = active[i] ? (tasks[i].cpuCores * hz * ioShare[i]) / cpi[i] : 0;
         accesses[i] = (ips[i] * tasks[i].kernel.apki) / 1000;
-        llcTasks[i].accessesPerSec = accesses[i];
+        llcTasks[r].accessesPerSec = accesses[i];
       }
       // Eviction times move with the total traffic: while the access rates moved
       // by less than LLC_REUSE_TOLERANCE of the total since the last full LLC
       // solve (same masks), only each task's share at its new rate is re-evaluated.
-      if (this.llcInput && this.llcBase && sameLlcInput(this.llcInput, accesses, tasks)) {
+      if (this.llcInput && this.llcBase && sameLlcInput(this.llcInput, sets, llcTasks)) {
         llc = updateLlcSharing(m.ways, llcTasks, this.llcBase);
       } else {
         llc = solveLlcSharing(m.ways, llcTasks, Number.isFinite(rootEvictionTime) ? rootEvictionTime : undefined);
         this.llcBase = llc;
-        const input = this.llcInput ?? { accesses: new Float64Array(n), masks: new Int32Array(n), profiles: new Array<CacheProfile>(n) };
-        input.accesses.set(accesses);
-        for (let i = 0; i < n; i++) {
-          input.masks[i] = tasks[i].wayMask;
-          input.profiles[i] = tasks[i].profile;
+        const input = this.llcInput ?? { sets: 0, accesses: new Float64Array(n), masks: new Int32Array(n), copies: new Float64Array(n), profiles: new Array<CacheProfile>(n) };
+        input.sets = sets;
+        for (let r = 0; r < sets; r++) {
+          input.accesses[r] = llcTasks[r].accessesPerSec;
+          input.masks[r] = llcTasks[r].mask;
+          input.copies[r] = llcTasks[r].copies;
+          input.profiles[r] = llcTasks[r].profile;
         }
         this.llcInput = input;
       }
       rootEvictionTime = llc.rootEvictionTime;
-      for (let i = 0; i < n; i++) {
+      for (let r = 0; r < sets; r++) {
+        const i = setFirst[r];
         const t = tasks[i];
         let mi: number;
         if (t.measuredMissRatio !== undefined) mi = t.measuredMissRatio;
-        else mi = coldMissRatio(llc.missRatio[i], llc.occupancyWays[i], t.occupancyWays);
+        else mi = coldMissRatio(llc.missRatio[r], llc.occupancyWays[r], t.occupancyWays);
         miss[i] = mi;
         const missesPerSec = accesses[i] * mi;
         const extraReq = t.extraMemBytesPerSec / m.lineBytes;
         const req = missesPerSec * (1 + t.kernel.writeFraction) + extraReq;
-        streams[i].requestsPerSec = req;
-        streams[i].readFraction = (missesPerSec + extraReq) / Math.max(1e-9, req);
+        streams[r].requestsPerSec = req;
+        streams[r].readFraction = (missesPerSec + extraReq) / Math.max(1e-9, req);
       }
       const dramAnswers = this.dram(streams);
-      for (let i = 0; i < n; i++) {
-        lat[i] = dramAnswers[i].avgLatencyNs;
+      for (let r = 0; r < sets; r++) {
+        const i = setFirst[r];
+        lat[i] = dramAnswers[r].avgLatencyNs;
         const k = tasks[i].kernel;
         newCpi[i] = (k.cpiCore + ((k.apki / 1000) * miss[i] * lat[i] * m.freqGHz) / mlpEff[i]) * (tasks[i].cpiFactor ?? 1);
       }
       // IO: weighted max-min share of the device (skipped when no task does IO)
       if (anyIo) {
-        const ioDemand = this.ioDemand;
-        for (let i = 0; i < n; i++) {
+        const { ioDemand, ioWeight } = this;
+        for (let r = 0; r < sets; r++) {
+          const i = setFirst[r];
           const t = tasks[i];
-          ioDemand[i] = active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0;
-          this.ioWeight[i] = t.ioWeight;
+          ioDemand[r] = active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0;
+          ioWeight[r] = t.ioWeight;
         }
-        const ioAlloc = weightedMaxMin(ioDemand, this.ioWeight, m.ioBandwidthBytesPerSec);
-        for (let i = 0; i < n; i++) ioShare[i] = ioDemand[i] > 0 ? Math.min(1, ioAlloc[i] / ioDemand[i]) : 1;
+        const ioAlloc = weightedMaxMin(ioDemand.subarray(0, sets), ioWeight.subarray(0, sets), m.ioBandwidthBytesPerSec, setCopies.subarray(0, sets));
+        for (let r = 0; r < sets; r++) ioShare[setFirst[r]] = ioDemand[r] > 0 ? Math.min(1, ioAlloc[r] / ioDemand[r]) : 1;
       }
       // Step toward the new CPI; halve a task's step whenever its direction flips
       // (memory-bound tasks feed back negatively through DRAM latency and can
       // oscillate), otherwise go most of the way.
       let moved = 0;
-      for (let i = 0; i < n; i++) {
+      for (let r = 0; r < sets; r++) {
+        const i = setFirst[r];
         const delta = newCpi[i] - cpi[i];
         if ((it > 0 || continued) && delta * lastDelta[i] < 0) step[i] *= 0.5;
         else if (it === 0 && continued && delta * lastDelta[i] > 0) step[i] = Math.min(FULL_STEP, step[i] * 1.5); // same direction again: speed back up
@@ -371,6 +415,17 @@ export class ContentionSolver {
     const answers = this.answers;
     for (let i = 0; i < n; i++) {
       const t = tasks[i];
+      const r = setOf[i];
+      const first = setFirst[r];
+      if (first !== i) {
+        // a copy: its set's iterate and results
+        cpi[i] = cpi[first];
+        step[i] = step[first];
+        lastDelta[i] = lastDelta[first];
+        miss[i] = miss[first];
+        lat[i] = lat[first];
+        ioShare[i] = ioShare[first];
+      }
       const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
       const acc = (ipsI * t.kernel.apki) / 1000;
       const missesPerSec = acc * miss[i];
@@ -379,7 +434,7 @@ export class ContentionSolver {
       a.instructionsPerSec = ipsI;
       a.llcAccessesPerSec = acc;
       a.missRatio = miss[i];
-      a.targetOccupancyWays = llc ? llc.occupancyWays[i] : 0;
+      a.targetOccupancyWays = llc ? llc.occupancyWays[r] : 0;
       a.memReadBytesPerSec = missesPerSec * m.lineBytes + t.extraMemBytesPerSec;
       a.memWriteBytesPerSec = missesPerSec * t.kernel.writeFraction * m.lineBytes;
       a.dramLatencyNs = lat[i];
@@ -387,6 +442,51 @@ export class ContentionSolver {
       a.cpuUsable = ioShare[i];
     }
     return { answers, converged, lastMove };
+  }
+
+  /**
+   * Sets of identical tasks: the same inputs the solver reads (kernel costs,
+   * cache profile, CPU, mask, colours, MBA, IO weight, occupancy, warm-up
+   * traffic, core interference) and the same iterate (CPI, step, last move),
+   * so every round would compute the same for each. Fills setOf, setFirst
+   * and setCopies; returns the number of sets.
+   */
+  private groupIdentical(tasks: ContentionTask[]): number {
+    const { setOf, setFirst, setCopies, cpi, step, lastDelta } = this;
+    let sets = 0;
+    for (let i = 0; i < tasks.length; i++) {
+      const a = tasks[i];
+      let set = -1;
+      for (let r = 0; r < sets && set < 0; r++) {
+        const j = setFirst[r];
+        const b = tasks[j];
+        if (
+          a.profile === b.profile &&
+          a.cpuCores === b.cpuCores &&
+          a.wayMask === b.wayMask &&
+          cpi[i] === cpi[j] &&
+          step[i] === step[j] &&
+          lastDelta[i] === lastDelta[j] &&
+          a.occupancyWays === b.occupancyWays &&
+          a.mbaPct === b.mbaPct &&
+          a.ioWeight === b.ioWeight &&
+          a.extraMemBytesPerSec === b.extraMemBytesPerSec &&
+          a.measuredMissRatio === b.measuredMissRatio &&
+          (a.cpiFactor ?? 1) === (b.cpiFactor ?? 1) &&
+          sameKernelCosts(a.kernel, b.kernel) &&
+          (a.colours === b.colours || (a.colours !== null && b.colours !== null && sameColours(a.colours, b.colours)))
+        )
+          set = r;
+      }
+      if (set < 0) {
+        set = sets++;
+        setFirst[set] = i;
+        setCopies[set] = 0;
+      }
+      setOf[i] = set;
+      setCopies[set]++;
+    }
+    return sets;
   }
 }
 
@@ -401,20 +501,22 @@ function coldMissRatio(steady: number, targetWays: number, occupancyWays: number
  * allocations that were all whole numbers in one call and not in the next
  * cost the solver its compiled code.)
  */
-export function weightedMaxMin(demand: ArrayLike<number>, weight: ArrayLike<number>, capacity: number): Float64Array {
+export function weightedMaxMin(demand: ArrayLike<number>, weight: ArrayLike<number>, capacity: number, copies?: ArrayLike<number>): Float64Array {
   const alloc = new Float64Array(demand.length);
   let left = capacity;
   let open: number[] = [];
   for (let i = 0; i < demand.length; i++) if (demand[i] > 0) open.push(i);
+  // (copies: entry i stands for that many identical demands; its allocation is each one's)
+  const n = (i: number) => (copies === undefined ? 1 : copies[i]);
   while (open.length > 0 && left > 1e-9) {
-    const wSum = open.reduce((s, i) => s + weight[i], 0);
+    const wSum = open.reduce((s, i) => s + n(i) * weight[i], 0);
     const satisfied = open.filter((i) => demand[i] - alloc[i] <= (left * weight[i]) / wSum);
     if (satisfied.length === 0) {
       for (const i of open) alloc[i] += (left * weight[i]) / wSum;
       break;
     }
     for (const i of satisfied) {
-      left -= demand[i] - alloc[i];
+      left -= n(i) * (demand[i] - alloc[i]);
       alloc[i] = demand[i];
     }
     open = open.filter((i) => !satisfied.includes(i));

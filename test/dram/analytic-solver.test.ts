@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DDR4_3200_8GB_X8, MACHINE_DEFAULT_DRAM, ddr4PeakBytesPerSec, type DramConfig } from '../../sim/dram/dram-config.js';
-import { solveDram, type DramSolution, type DramStreamDemand } from '../../sim/dram/dram-analytic-model.js';
+import { lastSolveIterations, solveDram, type DramSolution, type DramStreamDemand } from '../../sim/dram/dram-analytic-model.js';
 import { erlangB, erlangBWithSlope, runWaitCycles, runWaitCyclesWithSlopes } from '../../sim/dram/analytic-queueing.js';
 import { prepare, topologyFor } from '../../sim/dram/analytic-topology.js';
 import { DramFixedPoint } from '../../sim/dram/analytic-fixed-point.js';
@@ -156,6 +156,105 @@ describe('symmetry classes', () => {
       }),
       { numRuns: 20, seed: 11 },
     );
+  });
+});
+
+describe('identical streams given once with their number of copies', () => {
+  /** Each stream with 1-4 copies: given once with `copies`, and every copy listed under its own id. */
+  const withCopies = (config: DramConfig) =>
+    fc.tuple(closedStreamsArb(config, 8), fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 8, maxLength: 8 })).map(([streams, copies]) => {
+      const sets = streams.map((s, i) => ({ ...s, copies: copies[i] }));
+      const all: DramStreamDemand[] = [];
+      for (let c = 0; c < 4; c++) streams.forEach((s, i) => c < copies[i] && all.push({ ...s, id: c === 0 ? s.id : `${s.id}.${c}` }));
+      return { sets, all };
+    });
+  const setOf = (all: DramStreamDemand[], sets: DramStreamDemand[], i: number) => sets.findIndex((s) => s.id === all[i].id.split('.')[0]);
+
+  it('the model with a count per stream evaluates exactly as with every copy listed', () => {
+    fc.assert(
+      fc.property(withCopies(MACHINE_DEFAULT_DRAM), fc.double({ min: 0.2, max: 1, noNaN: true }), ({ sets, all }, scale) => {
+        const p = prepare(MACHINE_DEFAULT_DRAM);
+        const full = new DramFixedPoint(p, topologyFor(p, all));
+        const grouped = new DramFixedPoint(p, topologyFor(p, sets));
+        full.reset(all);
+        grouped.reset(
+          sets,
+          sets.map((s) => s.copies),
+        );
+        // the same rates (a share of demand), the same evaluation
+        all.forEach((_, i) => (full.x[i] *= scale));
+        sets.forEach((_, j) => (grouped.x[j] *= scale));
+        full.evaluate();
+        grouped.evaluate();
+        all.forEach((s, i) => {
+          const j = setOf(all, sets, i);
+          for (const [name, a, b] of [
+            ['latency', full.latency[i], grouped.latency[j]],
+            ['target', full.target[i], grouped.target[j]],
+            ['row hits', full.hitOut[i], grouped.hitOut[j]],
+          ] as const) {
+            expect(Math.abs(a - b), `${s.id} ${name}`).toBeLessThanOrEqual(1e-9 * Math.max(1e-12, Math.abs(a)));
+          }
+        });
+      }),
+      { numRuns: 40, seed: 24 },
+    );
+  });
+
+  for (const config of [DDR4_3200_8GB_X8, MACHINE_DEFAULT_DRAM]) {
+    it(`${config.channels} channel(s): the answer for copies is the fixed point of every copy listed (damped iteration over all of them)`, () => {
+      fc.assert(
+        fc.property(withCopies(config), ({ sets, all }) => {
+          const ref = dampedFixedPoint(config, all);
+          if (ref === null) return;
+          const a = solveDram(config, sets);
+          all.forEach((s, i) => {
+            const answer = a.streams[setOf(all, sets, i)];
+            expect(Math.abs(answer.achievedRequestsPerSec - ref.achieved[i]) / s.requestsPerSec, `${s.id} rate`).toBeLessThan(0.01);
+            expect(Math.abs(answer.avgLatencyNs - ref.latencyNs[i]) / ref.latencyNs[i], `${s.id} latency`).toBeLessThan(0.05);
+          });
+        }),
+        { numRuns: 20, seed: 25 },
+      );
+    });
+  }
+
+  it('the Newton steps with copies are those on every copy listed: no more rounds at any load', () => {
+    const peak = peakRequests(MACHINE_DEFAULT_DRAM);
+    for (const load of [0.3, 0.6, 0.9, 1.2, 1.6, 2.5]) {
+      const kinds = Array.from({ length: 3 }, (_, k): DramStreamDemand => ({ id: `k${k}`, requestsPerSec: ((load * peak) / 24) * ((1 + k) / 2), rowHitRate: k / 4, readFraction: 0.8, colours: null, maxOutstanding: 4 + k * 4 }));
+      solveDram(
+        MACHINE_DEFAULT_DRAM,
+        kinds.map((s) => ({ ...s, copies: 8 })),
+      );
+      const withCopiesRounds = lastSolveIterations();
+      solveDram(
+        MACHINE_DEFAULT_DRAM,
+        Array.from({ length: 24 }, (_, i) => ({ ...kinds[i % 3], id: `s${i}` })),
+      );
+      expect(withCopiesRounds, `load ${load}`).toBeLessThanOrEqual(lastSolveIterations());
+    }
+  });
+
+  it('copies that stop being identical (one moves) are solved apart, warm-started from the solution with copies', () => {
+    fc.assert(
+      fc.property(withCopies(MACHINE_DEFAULT_DRAM), fc.double({ min: 0.5, max: 1.5, noNaN: true }), ({ sets, all }, move) => {
+        const before = solveDram(MACHINE_DEFAULT_DRAM, sets);
+        const after = all.map((s, i) => (i === all.length - 1 ? { ...s, requestsPerSec: s.requestsPerSec * move } : s));
+        const warm = solveDram(MACHINE_DEFAULT_DRAM, after, { warmStart: before });
+        const cold = solveDram(MACHINE_DEFAULT_DRAM, after);
+        warm.streams.forEach((s, i) => {
+          expect(Math.abs(s.achievedRequestsPerSec - cold.streams[i].achievedRequestsPerSec) / after[i].requestsPerSec).toBeLessThan(0.01);
+          expect(Math.abs(s.avgLatencyNs - cold.streams[i].avgLatencyNs) / cold.streams[i].avgLatencyNs).toBeLessThan(0.03);
+        });
+      }),
+      { numRuns: 20, seed: 26 },
+    );
+  });
+
+  it('a number of copies that is not a whole number >= 1 is refused, naming the field', () => {
+    const s: DramStreamDemand = { id: 'a', requestsPerSec: 1e6, rowHitRate: 0.5, readFraction: 1, colours: null, maxOutstanding: 4 };
+    for (const copies of [0, 1.5, -2, Number.NaN]) expect(() => solveDram(MACHINE_DEFAULT_DRAM, [s, { ...s, id: 'b', copies }])).toThrow(/streams\[1\]\.copies/);
   });
 });
 

@@ -57,6 +57,27 @@ describe('LLC sharing (fast model)', () => {
     );
   });
 
+  it('a task given with its number of copies shares the cache as the copies listed one by one', () => {
+    const masks = [0, 0x00ff, 0xff00, 0x000f, 0x0fff];
+    const copiesMix = fc.array(fc.record({ profile: fc.integer({ min: 0, max: profiles.length - 1 }), rate: fc.double({ min: 1e5, max: 1e9, noNaN: true }), mask: fc.constantFrom(...masks), copies: fc.integer({ min: 1, max: 4 }) }), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(copiesMix, (m) => {
+        const sets: LlcFastTask[] = m.map((x) => ({ profile: profiles[x.profile], accessesPerSec: x.rate, mask: x.mask, copies: x.copies }));
+        const setOf: number[] = [];
+        const listed: LlcFastTask[] = m.flatMap((x, j) => Array.from({ length: x.copies }, () => (setOf.push(j), { profile: profiles[x.profile], accessesPerSec: x.rate, mask: x.mask })));
+        const grouped = solveLlcSharing(WAYS, sets);
+        const each = solveLlcSharing(WAYS, listed);
+        listed.forEach((_, i) => {
+          expect(Math.abs(grouped.occupancyWays[setOf[i]] - each.occupancyWays[i]), `task ${i} ways`).toBeLessThan(2e-3);
+          expect(Math.abs(grouped.missRatio[setOf[i]] - each.missRatio[i]), `task ${i} miss`).toBeLessThan(1e-3);
+        });
+        // (and a set's copies fill what the listed copies fill)
+        expect(sum(sets.map((t, j) => t.copies! * grouped.occupancyWays[j]))).toBeCloseTo(sum(each.occupancyWays), 2);
+      }),
+      { numRuns: 80, seed: 27 },
+    );
+  });
+
   it('a task that accesses faster holds no less of the cache', () => {
     fc.assert(
       fc.property(mix, fc.double({ min: 1.1, max: 20, noNaN: true }), (m, factor) => {
