@@ -308,8 +308,8 @@ export class ContentionSolver {
     // one object per set for the LLC and DRAM models, updated in place each round
     const llcTasks = this.llcTasks;
     const streams = this.streams;
-    llcTasks.length = Math.min(llcTasks.length, sets);
-    streams.length = Math.min(streams.length, sets);
+    if (llcTasks.length > sets) llcTasks.length = sets;
+    if (streams.length > sets) streams.length = sets;
     for (let r = 0; r < sets; r++) {
       const i = setFirst[r];
       const t = tasks[i];
@@ -387,7 +387,7 @@ export class ContentionSolver {
           ioDemand[r] = active[i] ? ((t.cpuCores * hz) / newCpi[i]) * (t.kernel.ioBytesPerKiloInstr / 1000) : 0;
           ioWeight[r] = t.ioWeight;
         }
-        const ioAlloc = weightedMaxMin(ioDemand.subarray(0, sets), ioWeight.subarray(0, sets), m.ioBandwidthBytesPerSec, setCopies.subarray(0, sets));
+        const ioAlloc = weightedMaxMin(ioDemand, ioWeight, m.ioBandwidthBytesPerSec, setCopies, sets);
         for (let r = 0; r < sets; r++) ioShare[setFirst[r]] = ioDemand[r] > 0 ? Math.min(1, ioAlloc[r] / ioDemand[r]) : 1;
       }
       // Step toward the new CPI; halve a task's step whenever its direction flips
@@ -496,30 +496,46 @@ function coldMissRatio(steady: number, targetWays: number, occupancyWays: number
 }
 
 /**
- * Weighted max-min fair allocation of `capacity` among demands. (Typed
- * arrays for the same reason as LlcFastResult's: a plain array of demands or
- * allocations that were all whole numbers in one call and not in the next
- * cost the solver its compiled code.)
+ * Weighted max-min fair allocation of `capacity` among the first `count`
+ * demands: rounds that satisfy every demand below its weighted share of
+ * what is left, until none is, and then split the rest by weight. `copies`:
+ * demand i stands for that many identical ones (its allocation is each
+ * one's). (Typed arrays for the same reason as LlcFastResult's: a plain
+ * array of demands or allocations that were all whole numbers in one call
+ * and not in the next cost the solver its compiled code. And no work
+ * arrays: it runs in every round of every contention solve.)
  */
-export function weightedMaxMin(demand: ArrayLike<number>, weight: ArrayLike<number>, capacity: number, copies?: ArrayLike<number>): Float64Array {
-  const alloc = new Float64Array(demand.length);
+export function weightedMaxMin(demand: ArrayLike<number>, weight: ArrayLike<number>, capacity: number, copies?: ArrayLike<number>, count = demand.length): Float64Array {
+  // an open demand (not yet satisfied) has allocation 0; one satisfied in the
+  // round being decided is marked -1 until the round's share is known
+  const alloc = new Float64Array(count);
   let left = capacity;
-  let open: number[] = [];
-  for (let i = 0; i < demand.length; i++) if (demand[i] > 0) open.push(i);
-  // (copies: entry i stands for that many identical demands; its allocation is each one's)
-  const n = (i: number) => (copies === undefined ? 1 : copies[i]);
-  while (open.length > 0 && left > 1e-9) {
-    const wSum = open.reduce((s, i) => s + n(i) * weight[i], 0);
-    const satisfied = open.filter((i) => demand[i] - alloc[i] <= (left * weight[i]) / wSum);
-    if (satisfied.length === 0) {
-      for (const i of open) alloc[i] += (left * weight[i]) / wSum;
+  for (;;) {
+    let wSum = 0;
+    let open = false;
+    for (let i = 0; i < count; i++) {
+      if (demand[i] > 0 && alloc[i] === 0) {
+        wSum += (copies === undefined ? 1 : copies[i]) * weight[i];
+        open = true;
+      }
+    }
+    if (!open || !(left > 1e-9)) break;
+    let satisfied = false;
+    for (let i = 0; i < count; i++) {
+      if (demand[i] > 0 && alloc[i] === 0 && demand[i] <= (left * weight[i]) / wSum) {
+        alloc[i] = -1;
+        satisfied = true;
+      }
+    }
+    if (!satisfied) {
+      for (let i = 0; i < count; i++) if (demand[i] > 0 && alloc[i] === 0) alloc[i] = (left * weight[i]) / wSum;
       break;
     }
-    for (const i of satisfied) {
-      left -= n(i) * (demand[i] - alloc[i]);
+    for (let i = 0; i < count; i++) {
+      if (alloc[i] !== -1) continue;
+      left -= (copies === undefined ? 1 : copies[i]) * demand[i];
       alloc[i] = demand[i];
     }
-    open = open.filter((i) => !satisfied.includes(i));
   }
   return alloc;
 }

@@ -14,67 +14,92 @@ export interface CpuTaskInput {
   paused: boolean;
 }
 
-export interface CpuShares {
+/**
+ * The shares of one machine's cores, recomputed by share() into arrays kept
+ * from call to call (the simulator shares its cores again at every
+ * contention solve, over a hundred times a simulated second).
+ */
+export class CpuSharing {
   /** Cores' worth of CPU each task receives. */
-  cpuCores: number[];
-  /** First-class: the share of each of its cores a busy worker gets (by core id). */
-  workerShare: Map<number, number>[];
+  cpuCores = new Float64Array(0);
   /**
    * Busy fraction of each core: its runnable load (second-class threads at
    * their quota, echo threads, busy first-class workers), capped at 1. Read by
    * the core-interference model (cores.interference).
    */
-  coreBusy: Float64Array;
-}
+  readonly coreBusy: Float64Array;
+  /** First-class: the share of core c a busy worker of task i gets, at [i * coreCount + c] (0 where it has no worker). */
+  private workerShares = new Float64Array(0);
+  private readonly beLoad: Float64Array; // runnable second-class threads per core
+  private readonly lcLoad: Float64Array; // busy first-class workers per core
 
-const NO_WORKERS: Map<number, number> = new Map();
+  constructor(private readonly coreCount: number) {
+    this.coreBusy = new Float64Array(coreCount);
+    this.beLoad = new Float64Array(coreCount);
+    this.lcLoad = new Float64Array(coreCount);
+  }
 
-/** `extraLoad`: other runnable threads per core (e.g. echo bursts). */
-export function shareCores(coreCount: number, tasks: CpuTaskInput[], extraLoad?: Float64Array): CpuShares {
-  const beLoad = extraLoad ? Float64Array.from(extraLoad) : new Float64Array(coreCount); // runnable second-class threads per core
-  const lcLoad = new Float64Array(coreCount); // busy first-class workers per core
-  const coreBusy = extraLoad ? Float64Array.from(extraLoad) : new Float64Array(coreCount);
-  tasks.forEach((t) => {
-    if (t.paused || t.cores.length === 0) return;
-    if (t.firstClass) {
-      for (const c of t.cores) lcLoad[c] += t.workerBusy;
+  /** The share of `core` a busy worker of first-class task `task` gets (by the last share()). */
+  workerShare(task: number, core: number): number {
+    return this.workerShares[task * this.coreCount + core];
+  }
+
+  /** `extraLoad`: other runnable threads per core (e.g. echo bursts). */
+  share(tasks: readonly CpuTaskInput[], extraLoad?: Float64Array): this {
+    const { coreCount, beLoad, lcLoad, coreBusy } = this;
+    const n = tasks.length;
+    if (this.cpuCores.length !== n) {
+      this.cpuCores = new Float64Array(n);
+      this.workerShares = new Float64Array(n * coreCount);
+    }
+    if (extraLoad) {
+      beLoad.set(extraLoad);
+      coreBusy.set(extraLoad);
     } else {
-      const perCore = t.runnableThreads / t.cores.length;
-      const quota = Math.min(1, t.quotaPct / 100);
-      for (const c of t.cores) {
-        beLoad[c] += perCore;
-        coreBusy[c] += perCore * quota;
-      }
+      beLoad.fill(0);
+      coreBusy.fill(0);
     }
-  });
-  for (let c = 0; c < coreCount; c++) coreBusy[c] = Math.min(1, coreBusy[c] + lcLoad[c]);
-  const cpuCores: number[] = [];
-  const workerShare: Map<number, number>[] = [];
-  tasks.forEach((t) => {
-    // second-class tasks have no workers: they share one empty map
-    const shares = t.firstClass ? new Map<number, number>() : NO_WORKERS;
-    let cpu = 0;
-    if (!t.paused) {
-      const quota = Math.min(1, t.quotaPct / 100);
+    lcLoad.fill(0);
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i];
+      if (t.paused || t.cores.length === 0) continue;
       if (t.firstClass) {
-        for (const c of t.cores) {
-          // a busy worker competes with the core's second-class threads and other services' busy workers
-          const others = beLoad[c] + Math.max(0, lcLoad[c] - t.workerBusy);
-          const share = quota / (1 + others);
-          shares.set(c, share);
-          cpu += t.workerBusy * share;
-        }
+        for (const c of t.cores) lcLoad[c] += t.workerBusy;
       } else {
-        const perCore = t.runnableThreads / Math.max(1, t.cores.length);
+        const perCore = t.runnableThreads / t.cores.length;
+        const quota = Math.min(1, t.quotaPct / 100);
         for (const c of t.cores) {
-          const load = beLoad[c] + lcLoad[c];
-          const perThread = load > 1 ? 1 / load : 1;
-          cpu += perCore * perThread * quota;
+          beLoad[c] += perCore;
+          coreBusy[c] += perCore * quota;
         }
       }
     }
-    cpuCores.push(cpu);
-    workerShare.push(shares);
-  });
-  return { cpuCores, workerShare, coreBusy };
+    for (let c = 0; c < coreCount; c++) coreBusy[c] = Math.min(1, coreBusy[c] + lcLoad[c]);
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i];
+      let cpu = 0;
+      if (t.firstClass) this.workerShares.fill(0, i * coreCount, (i + 1) * coreCount);
+      if (!t.paused) {
+        const quota = Math.min(1, t.quotaPct / 100);
+        if (t.firstClass) {
+          for (const c of t.cores) {
+            // a busy worker competes with the core's second-class threads and other services' busy workers
+            const others = beLoad[c] + Math.max(0, lcLoad[c] - t.workerBusy);
+            const share = quota / (1 + others);
+            this.workerShares[i * coreCount + c] = share;
+            cpu += t.workerBusy * share;
+          }
+        } else {
+          const perCore = t.runnableThreads / Math.max(1, t.cores.length);
+          for (const c of t.cores) {
+            const load = beLoad[c] + lcLoad[c];
+            const perThread = load > 1 ? 1 / load : 1;
+            cpu += perCore * perThread * quota;
+          }
+        }
+      }
+      this.cpuCores[i] = cpu;
+    }
+    return this;
+  }
 }

@@ -19,7 +19,7 @@ import type { AccessPattern } from '../workloads/access-pattern.js';
 import { bankColourCount } from '../dram/page-colouring.js';
 import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
 import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
-import { shareCores, type CpuTaskInput } from './cpu-sharing.js';
+import { CpuSharing, type CpuTaskInput } from './cpu-sharing.js';
 import { frozenAllocation, frozenReservation } from '../../util/snapshot-views.js';
 import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
 
@@ -135,6 +135,7 @@ export class SimPlatform implements Platform {
   private readonly cpuInputs: CpuTaskInput[];
   private readonly contentionInputs: ContentionTask[];
   private readonly extraLoad: Float64Array;
+  private readonly cpuSharing: CpuSharing;
   private lastSolveNs = 0;
   private views: { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] = [];
   private viewsVersion = -1;
@@ -161,6 +162,7 @@ export class SimPlatform implements Platform {
     this.siblings = interferenceSiblings(m);
     this.solver = new ContentionSolver({ freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec }, this.dram);
     this.extraLoad = new Float64Array(m.cores.count);
+    this.cpuSharing = new CpuSharing(m.cores.count);
     this.coreOwners = new Int32Array(m.cores.count);
     if (opts.eventLog) this.q.log = [];
     this.alloc = new AllocationState(
@@ -530,7 +532,7 @@ export class SimPlatform implements Platform {
       x.quotaPct = a.quotaPct;
       x.paused = a.paused;
     }
-    const shares = shareCores(m.cores.count, this.cpuInputs, extraLoad);
+    const shares = this.cpuSharing.share(this.cpuInputs, extraLoad);
     for (const t of this.tasks) {
       const a = this.alloc.alloc[t.index];
       const x = this.contentionInputs[t.index];
@@ -554,9 +556,8 @@ export class SimPlatform implements Platform {
       t.ans = answers[t.index];
       t.cpuCores = shares.cpuCores[t.index];
       if (t.lc) {
-        const share = shares.workerShare[t.index];
         const cpi = t.ans.cpi;
-        t.lc.setSpeeds((core) => ((share.get(core) ?? 0) * m.cores.freqGHz) / cpi, cpi);
+        t.lc.setSpeeds((core) => (shares.workerShare(t.index, core) * m.cores.freqGHz) / cpi, cpi);
       }
     }
   }

@@ -1,7 +1,9 @@
 // The contention solver runs its rounds on one task of each set of identical
 // ones (copies of a job) and the LLC and DRAM models count it once per copy:
 // the answers must be those of solving every copy apart, the models must see
-// each set once, and copies that stop being identical must part.
+// each set once, and copies that stop being identical must part. The IO
+// device's weighted max-min share, rewritten without work arrays, must give
+// what it gave before.
 import { describe, expect, it } from 'vitest';
 import { analyticDram, ContentionSolver, type ContentionAnswer, type ContentionTask, type DramSolver } from '../../sim/machine/contention.js';
 import { KERNELS } from '../../sim/workloads/kernels/index.js';
@@ -73,5 +75,65 @@ describe('contention solver: copies of a job solved once', () => {
     expect(after[5].instructionsPerSec).toBeLessThan(0.75 * before[5].instructionsPerSec);
     expect(after[0].instructionsPerSec).toBeCloseTo(after[10].instructionsPerSec, 6);
     expect(after[0].instructionsPerSec).toBeGreaterThan(0.9 * before[0].instructionsPerSec);
+  });
+});
+
+describe('weighted max-min share of the IO device', () => {
+  /** The allocation as first written (arrays of open and satisfied demands, rebuilt each round), each copy listed. */
+  function reference(demand: number[], weight: number[], capacity: number): number[] {
+    const alloc = new Array<number>(demand.length).fill(0);
+    let left = capacity;
+    let open = demand.map((_, i) => i).filter((i) => demand[i] > 0);
+    while (open.length > 0 && left > 1e-9) {
+      const wSum = open.reduce((s, i) => s + weight[i], 0);
+      const satisfied = open.filter((i) => demand[i] - alloc[i] <= (left * weight[i]) / wSum);
+      if (satisfied.length === 0) {
+        for (const i of open) alloc[i] += (left * weight[i]) / wSum;
+        break;
+      }
+      for (const i of satisfied) {
+        left -= demand[i] - alloc[i];
+        alloc[i] = demand[i];
+      }
+      open = open.filter((i) => !satisfied.includes(i));
+    }
+    return alloc;
+  }
+
+  it('equals the reference on every copy listed, whatever the demands, weights and copies', async () => {
+    const fc = (await import('fast-check')).default;
+    const { weightedMaxMin } = await import('../../sim/machine/contention.js');
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ demand: fc.oneof(fc.constant(0), fc.double({ min: 1, max: 1e9, noNaN: true })), weight: fc.integer({ min: 1, max: 1000 }), copies: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 12 }),
+        fc.double({ min: 0, max: 5e9, noNaN: true }),
+        (entries, capacity) => {
+          const got = weightedMaxMin(
+            entries.map((e) => e.demand),
+            entries.map((e) => e.weight),
+            capacity,
+            entries.map((e) => e.copies),
+          );
+          const listed = entries.flatMap((e) => Array.from({ length: e.copies }, () => e));
+          const want = reference(
+            listed.map((e) => e.demand),
+            listed.map((e) => e.weight),
+            capacity,
+          );
+          let k = 0;
+          entries.forEach((e, i) => {
+            for (let c = 0; c < e.copies; c++) expect(Math.abs(got[i] - want[k++])).toBeLessThanOrEqual(1e-9 * Math.max(1, want[k - 1]));
+          });
+          // without copies: the same arithmetic, bit for bit
+          const plain = weightedMaxMin(
+            listed.map((e) => e.demand),
+            listed.map((e) => e.weight),
+            capacity,
+          );
+          expect(Array.from(plain)).toEqual(want);
+        },
+      ),
+      { numRuns: 200, seed: 28 },
+    );
   });
 });
