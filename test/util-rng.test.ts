@@ -98,3 +98,39 @@ describe('chained selections (how a window takes p99, then p95, then p50)', () =
     );
   });
 });
+
+describe('windowPercentiles (how a window takes p50, p95 and p99)', () => {
+  it('equals the nearest-rank values of a full sort, through the small top buffer and the long-window path', async () => {
+    const fc = (await import('fast-check')).default;
+    const { windowPercentiles } = await import('../util/select.js');
+    fc.assert(
+      fc.property(
+        // up to 3000 values: windows whose top 5% exceed the buffer take the other path
+        fc.array(fc.oneof(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.constant(Infinity), fc.integer({ min: 0, max: 5 })), { minLength: 0, maxLength: 3000 }),
+        (xs) => {
+          const n = xs.length;
+          const out = { p50: -1, p95: -1, p99: -1 };
+          windowPercentiles(Float64Array.from(xs), out);
+          if (n === 0) {
+            expect(out).toEqual({ p50: 0, p95: 0, p99: 0 });
+            return;
+          }
+          const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
+          const sorted = Float64Array.from(xs).sort();
+          expect(out).toEqual({ p50: sorted[rank(0.5)], p95: sorted[rank(0.95)], p99: sorted[rank(0.99)] });
+        },
+      ),
+      { numRuns: 300, seed: 29 },
+    );
+    // sizes around the ranks' steps and both sides of the top buffer's limit (64 values above p95: n near 1280)
+    let x = 7;
+    for (const n of [1, 2, 19, 20, 21, 99, 100, 101, 1259, 1260, 1261, 1279, 1280, 1281, 3000]) {
+      const a = Float64Array.from({ length: n }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 500) * 1000); // ties on purpose
+      const out = { p50: -1, p95: -1, p99: -1 };
+      windowPercentiles(a.slice(), out);
+      const sorted = a.slice().sort();
+      const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
+      expect(out, `n = ${n}`).toEqual({ p50: sorted[rank(0.5)], p95: sorted[rank(0.95)], p99: sorted[rank(0.99)] });
+    }
+  });
+});

@@ -175,18 +175,25 @@ function occupancyAt(task: LlcFastTask, t: number): number {
  * in the result), to warm-start the search.
  */
 export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: number): LlcFastResult {
-  const copies = new Float64Array(tasks.length);
-  for (let i = 0; i < tasks.length; i++) copies[i] = tasks[i].copies ?? 1;
+  const n = tasks.length;
   const full = totalWays >= 32 ? -1 : (1 << totalWays) - 1;
-  const masks = tasks.map((t) => (t.mask === 0 ? full : t.mask & full));
-  const occ = new Float64Array(tasks.length);
-  const evictionTime = new Float64Array(tasks.length);
-  const fixed = new Array<boolean>(tasks.length).fill(false);
-  for (let i = 0; i < tasks.length; i++) {
+  const copies = new Float64Array(n);
+  const masks = new Array<number>(n);
+  let oneMaskForAll = true;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i];
+    copies[i] = t.copies ?? 1;
+    masks[i] = t.mask === 0 ? full : t.mask & full;
+    if (masks[i] !== masks[0]) oneMaskForAll = false;
+  }
+  const occ = new Float64Array(n);
+  const evictionTime = new Float64Array(n);
+  if (oneMaskForAll) return oneMask(tasks, copies, n > 0 ? masks[0] : full, occ, evictionTime, hint);
+  const fixed = new Array<boolean>(n).fill(false);
+  for (let i = 0; i < n; i++) {
     if (!(tasks[i].accessesPerSec > 0)) fixed[i] = true; // idle: holds nothing in steady state
   }
   let rootTime = Infinity;
-  if (masks.every((m) => m === masks[0])) return oneMask(tasks, copies, masks[0], fixed, occ, evictionTime, hint);
   const distinctMasks = [...new Set(masks)].sort((a, b) => popcount(a) - popcount(b));
   const union = masks.reduce((u, m) => u | m, 0);
 
@@ -242,9 +249,9 @@ export function solveLlcSharing(totalWays: number, tasks: LlcFastTask[], hint?: 
  * eviction time for all, what the water-filling's first round gives with no
  * mask to fill first, without its bookkeeping.
  */
-function oneMask(tasks: LlcFastTask[], copies: Float64Array, mask: number, idle: boolean[], occ: Float64Array, evictionTime: Float64Array, hint: number | undefined): LlcFastResult {
+function oneMask(tasks: LlcFastTask[], copies: Float64Array, mask: number, occ: Float64Array, evictionTime: Float64Array, hint: number | undefined): LlcFastResult {
   const active: number[] = [];
-  for (let i = 0; i < tasks.length; i++) if (!idle[i]) active.push(i);
+  for (let i = 0; i < tasks.length; i++) if (tasks[i].accessesPerSec > 0) active.push(i); // (idle: holds nothing in steady state)
   let rootTime = Infinity;
   if (active.length > 0) {
     const ways = popcount(mask);

@@ -11,7 +11,7 @@
 // are rejected and count as infinitely late.
 import type { Rng } from '../../util/rng.js';
 import { F64Buffer } from '../../util/f64-buffer.js';
-import { selectInPlace } from '../../util/select.js';
+import { windowPercentiles } from '../../util/select.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
 const BUSY_SLOT_NS = 1_000_000;
@@ -128,6 +128,7 @@ export class LcService {
    */
   private rate = 0;
   private rateUntilNs = -Infinity;
+  private readonly percentiles = { p50: 0, p95: 0, p99: 0 };
 
   constructor(private readonly o: LcServiceOptions) {
     this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
@@ -337,14 +338,9 @@ export class LcService {
   takeWindow(nowNs: number, windowNs: number): LcWindowStats {
     const starts = this.starts.data;
     while (this.queueHead < this.starts.length && starts[this.queueHead] <= nowNs) this.queueHead++;
-    // percentiles by selection, highest first: each selection leaves everything
-    // below its rank in front, so the next one searches only that part
     const lat = this.latencies.view();
     const n = lat.length;
-    const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
-    const p99 = n === 0 ? 0 : selectInPlace(lat, rank(0.99));
-    const p95 = n === 0 ? 0 : selectInPlace(lat, rank(0.95), 0, rank(0.99));
-    const p50 = n === 0 ? 0 : selectInPlace(lat, rank(0.5), 0, rank(0.95));
+    // the mean in arrival order, then the percentiles (which reorder the window)
     let sum = 0;
     let finite = 0;
     for (let i = 0; i < n; i++) {
@@ -352,6 +348,8 @@ export class LcService {
       sum += lat[i];
       finite++;
     }
+    const pct = this.percentiles;
+    windowPercentiles(lat, pct);
     // count completions reached; keep the rest (compacted in place)
     let completed = 0;
     let kept = 0;
@@ -366,9 +364,9 @@ export class LcService {
     const stats: LcWindowStats = {
       requests: n,
       rejected: this.windowRejected,
-      p50Ns: p50,
-      p95Ns: p95,
-      p99Ns: p99,
+      p50Ns: pct.p50,
+      p95Ns: pct.p95,
+      p99Ns: pct.p99,
       meanNs: finite > 0 ? sum / finite : 0,
       offeredRps: windowNs > 0 ? (this.windowArrivals * 1e9) / windowNs : 0,
       completedRps: windowNs > 0 ? (completed * 1e9) / windowNs : 0,
