@@ -138,6 +138,8 @@ export interface ContentionAnswer {
   missRatio: number;
   /** Steady-state lines per set the task would hold. */
   targetOccupancyWays: number;
+  /** Miss ratio once that share has filled: missRatio less the cold-miss excess of a share still filling. */
+  steadyMissRatio: number;
   memReadBytesPerSec: number;
   memWriteBytesPerSec: number;
   dramLatencyNs: number;
@@ -429,12 +431,13 @@ export class ContentionSolver {
       const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
       const acc = (ipsI * t.kernel.apki) / 1000;
       const missesPerSec = acc * miss[i];
-      const a = answers[i] ?? (answers[i] = { cpi: 0, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 0, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 0 });
+      const a = answers[i] ?? (answers[i] = { cpi: 0, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 0, targetOccupancyWays: 0, steadyMissRatio: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 0 });
       a.cpi = cpi[i];
       a.instructionsPerSec = ipsI;
       a.llcAccessesPerSec = acc;
       a.missRatio = miss[i];
       a.targetOccupancyWays = llc ? llc.occupancyWays[r] : 0;
+      a.steadyMissRatio = t.measuredMissRatio !== undefined || !llc ? miss[i] : llc.missRatio[r];
       a.memReadBytesPerSec = missesPerSec * m.lineBytes + t.extraMemBytesPerSec;
       a.memWriteBytesPerSec = missesPerSec * t.kernel.writeFraction * m.lineBytes;
       a.dramLatencyNs = lat[i];

@@ -91,11 +91,18 @@ interface SimTask {
   lcCyclesSeen: number;
 }
 
-/** Extra miss ratio of a task whose cache share is not filled yet (as contention.ts models it). */
+/**
+ * Extra miss ratio of a task whose cache share is not filled yet, as
+ * contention.ts models it: the unfilled part of the steady hits misses.
+ * (Until 2026-11-24 this took the hits of the answer's miss ratio, which
+ * already carries that excess: for a share solved empty, 1 - 1 = 0, so it
+ * never re-solved as it filled, and a job with nothing else moving, such as
+ * one measured alone, kept the miss ratio of an empty cache for the whole run.)
+ */
 function coldMiss(t: SimTask, occupancyWays: number): number {
   const target = t.ans.targetOccupancyWays;
   if (target <= 0 || occupancyWays >= target) return 0;
-  return (1 - t.ans.missRatio) * (1 - occupancyWays / target);
+  return (1 - t.ans.steadyMissRatio) * (1 - occupancyWays / target);
 }
 
 function copyCounters(from: Counters, to: Counters): void {
@@ -214,7 +221,7 @@ export class SimPlatform implements Platform {
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
         cpuCores: 0,
-        ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
+        ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, steadyMissRatio: 1, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
         c: zeroCounters(),
         prev: zeroCounters(),
         pattern,

@@ -61,6 +61,24 @@ describe('SimPlatform', () => {
     expect(cpuB).toBeLessThan(1.25 * cpuA);
   });
 
+  it('a job alone, solved with its cache share empty, reaches the miss ratio of its filled share (nothing else moves to re-solve it)', async () => {
+    // a 6 MiB working set in an 8 MiB LLC: once filled, nearly every access hits
+    const p = await makePlatform({
+      machine: { cores: { count: 8 }, llc: { sizeBytes: '8 MiB', ways: 16 } },
+      tasks: [{ id: 'job', class: 'second', kernel: 'thrash', threads: 2, cores: '4-5', overrides: { pattern: { kind: 'uniform', workingSetBytes: 6 * 1048576 } } }],
+    });
+    const snaps = runFor(p, 400);
+    const windowMiss = (a: (typeof snaps)[number], b: (typeof snaps)[number]) => {
+      const x = a.tasks[0];
+      const y = b.tasks[0];
+      return (y.llcMisses! - x.llcMisses!) / Math.max(1, y.llcAccesses! - x.llcAccesses!);
+    };
+    // filled long before 300 ms (its misses fill the share in a few ms), and
+    // missing as a filled share does, not as the empty one it was solved with
+    expect(snaps[29].tasks[0].llcOccupancyBytes).toBeGreaterThan(5.5 * 1048576);
+    expect(windowMiss(snaps[29], snaps[39])).toBeLessThan(0.1);
+  });
+
   it("a service's CPU time follows the requests it ran: per request it rises with memory contention, never falls", async () => {
     const raw = (withHogs: boolean) => {
       const r = smallScenario();
