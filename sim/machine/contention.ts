@@ -140,6 +140,8 @@ export interface ContentionAnswer {
   targetOccupancyWays: number;
   /** Miss ratio once that share has filled: missRatio less the cold-miss excess of a share still filling. */
   steadyMissRatio: number;
+  /** Miss ratio at the solve (steady plus the whole excess at the occupancy then): the rate its share fills at. */
+  fillMissRatio: number;
   memReadBytesPerSec: number;
   memWriteBytesPerSec: number;
   dramLatencyNs: number;
@@ -153,6 +155,13 @@ export interface MachineParams {
   ways: number;
   lineBytes: number;
   ioBandwidthBytesPerSec: number;
+  /**
+   * The LLC's sets and the time an answer stands for (the simulator's
+   * quantum): a filling share's cold-miss excess is averaged over that time
+   * (averagedColdMissRatio). Without them the excess is the one at the solve.
+   */
+  llcSets?: number;
+  coldHorizonSec?: number;
 }
 
 // Damped fixed-point rounds until no CPI moves by more than CPI_TOLERANCE
@@ -365,7 +374,7 @@ export class ContentionSolver {
         const t = tasks[i];
         let mi: number;
         if (t.measuredMissRatio !== undefined) mi = t.measuredMissRatio;
-        else mi = coldMissRatio(llc.missRatio[r], llc.occupancyWays[r], t.occupancyWays);
+        else mi = averagedColdMissRatio(llc.missRatio[r], llc.occupancyWays[r], t.occupancyWays, accesses[i], m.llcSets, m.coldHorizonSec);
         miss[i] = mi;
         const missesPerSec = accesses[i] * mi;
         const extraReq = t.extraMemBytesPerSec / m.lineBytes;
@@ -431,13 +440,17 @@ export class ContentionSolver {
       const ipsI = active[i] ? (t.cpuCores * hz * ioShare[i]) / cpi[i] : 0;
       const acc = (ipsI * t.kernel.apki) / 1000;
       const missesPerSec = acc * miss[i];
-      const a = answers[i] ?? (answers[i] = { cpi: 0, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 0, targetOccupancyWays: 0, steadyMissRatio: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 0 });
+      const a = answers[i] ?? (answers[i] = { cpi: 0, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 0, targetOccupancyWays: 0, steadyMissRatio: 0, fillMissRatio: 0, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 0 });
       a.cpi = cpi[i];
       a.instructionsPerSec = ipsI;
       a.llcAccessesPerSec = acc;
       a.missRatio = miss[i];
       a.targetOccupancyWays = llc ? llc.occupancyWays[r] : 0;
-      a.steadyMissRatio = t.measuredMissRatio !== undefined || !llc ? miss[i] : llc.missRatio[r];
+      if (t.measuredMissRatio !== undefined || !llc) a.steadyMissRatio = a.fillMissRatio = miss[i];
+      else {
+        a.steadyMissRatio = llc.missRatio[r];
+        a.fillMissRatio = coldMissRatio(llc.missRatio[r], llc.occupancyWays[r], t.occupancyWays);
+      }
       a.memReadBytesPerSec = missesPerSec * m.lineBytes + t.extraMemBytesPerSec;
       a.memWriteBytesPerSec = missesPerSec * t.kernel.writeFraction * m.lineBytes;
       a.dramLatencyNs = lat[i];
@@ -496,6 +509,23 @@ export class ContentionSolver {
 /** A task's miss ratio while its share (`targetWays`) is filling: the part not yet filled misses. */
 function coldMissRatio(steady: number, targetWays: number, occupancyWays: number): number {
   return targetWays <= 0 || occupancyWays >= targetWays ? steady : steady + (1 - steady) * (1 - occupancyWays / targetWays);
+}
+
+/**
+ * The miss ratio of a filling share averaged over the next `horizonSec`: the
+ * share fills at its miss rate at the start (accesses x that miss ratio, per
+ * set), so its cold-miss excess falls linearly to 0 when it is full. An
+ * answer stands for a whole quantum; charged the excess at the solve, a
+ * share that fills in part of the quantum (a first-class service's, under a
+ * way at a few hundred ways a second: 1-2 ms of a 5 ms quantum) paid its
+ * cold misses for all of it.
+ */
+export function averagedColdMissRatio(steady: number, targetWays: number, occupancyWays: number, accessesPerSec: number, sets: number | undefined, horizonSec: number | undefined): number {
+  if (targetWays <= 0 || occupancyWays >= targetWays) return steady;
+  const cold = (1 - steady) * (1 - occupancyWays / targetWays);
+  if (sets === undefined || horizonSec === undefined || !(horizonSec > 0) || !(accessesPerSec > 0)) return steady + cold;
+  const fillSec = ((targetWays - occupancyWays) * sets) / (accessesPerSec * (steady + cold));
+  return steady + (fillSec >= horizonSec ? cold * (1 - horizonSec / (2 * fillSec)) : (cold * fillSec) / (2 * horizonSec));
 }
 
 /**

@@ -11,7 +11,7 @@ import { EventQueue } from '../core/event-queue.js';
 import { LlcExact } from '../llc/llc-exact.js';
 import { profileFor } from '../llc/profile-cache.js';
 import type { CacheProfile } from '../llc/cache-profile.js';
-import { analyticDram, ContentionSolver, type ContentionAnswer, type ContentionTask, type DramSolver } from '../machine/contention.js';
+import { analyticDram, averagedColdMissRatio, ContentionSolver, type ContentionAnswer, type ContentionTask, type DramSolver } from '../machine/contention.js';
 import { LcService } from '../machine/lc-service.js';
 import { interferenceSiblings, llcSets } from '../machine/machine-description.js';
 import { makePattern, workingSetBytes, type Kernel } from '../workloads/kernel.js';
@@ -167,7 +167,7 @@ export class SimPlatform implements Platform {
     this.dram = opts.dram ?? analyticDram(m.dram);
     this.echoRng = rngFor(opts.seed, 'echo');
     this.siblings = interferenceSiblings(m);
-    this.solver = new ContentionSolver({ freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec }, this.dram);
+    this.solver = new ContentionSolver({ freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec, llcSets: this.sets, coldHorizonSec: scenario.quantumNs / 1e9 }, this.dram);
     this.extraLoad = new Float64Array(m.cores.count);
     this.cpuSharing = new CpuSharing(m.cores.count);
     this.coreOwners = new Int32Array(m.cores.count);
@@ -221,7 +221,7 @@ export class SimPlatform implements Platform {
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
         cpuCores: 0,
-        ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, steadyMissRatio: 1, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
+        ans: { cpi: t.kernel.cpiCore, instructionsPerSec: 0, llcAccessesPerSec: 0, missRatio: 1, targetOccupancyWays: 0, steadyMissRatio: 1, fillMissRatio: 1, memReadBytesPerSec: 0, memWriteBytesPerSec: 0, dramLatencyNs: 0, ioBytesPerSec: 0, cpuUsable: 1 },
         c: zeroCounters(),
         prev: zeroCounters(),
         pattern,
@@ -334,9 +334,11 @@ export class SimPlatform implements Platform {
       // benchmark scenario nearly every such fill is material: first-class
       // services' small shares refill after each change of their load)
       for (const t of this.tasks) {
-        const then = coldMiss(t, t.occupancyAtSolve);
+        // the excess the answer charges (averaged over the quantum from the
+        // solve) against what the next quantum would be charged from here
+        const then = t.ans.missRatio - t.ans.steadyMissRatio;
         if (then <= 0.05) continue;
-        const drop = then - coldMiss(t, t.occupancyWays);
+        const drop = then - (averagedColdMissRatio(t.ans.steadyMissRatio, t.ans.targetOccupancyWays, t.occupancyWays, t.ans.llcAccessesPerSec, this.sets, this.scenario.quantumNs / 1e9) - t.ans.steadyMissRatio);
         if (drop <= then / 2) continue;
         const k = t.kernel;
         const cpiMove = ((k.apki / 1000) * drop * t.ans.dramLatencyNs * this.scenario.machine.cores.freqGHz) / Math.max(0.05, k.mlp) / Math.max(1e-9, t.ans.cpi);
@@ -426,7 +428,7 @@ export class SimPlatform implements Platform {
           // cache occupancy moves toward the steady share: fills at the task's miss rate, shrinks as the region turns over
           const target = a.targetOccupancyWays;
           if (t.occupancyWays < target) {
-            t.occupancyWays = Math.min(target, t.occupancyWays + ((a.llcAccessesPerSec * a.missRatio) / this.sets) * dt);
+            t.occupancyWays = Math.min(target, t.occupancyWays + ((a.llcAccessesPerSec * a.fillMissRatio) / this.sets) * dt);
           } else if (t.occupancyWays > target) {
             t.occupancyWays = target + (t.occupancyWays - target) * Math.exp(-dt / turnoverSec);
           }
