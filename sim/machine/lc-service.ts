@@ -90,6 +90,7 @@ export interface LcWindowStats {
 export class LcService {
   private servers: Server[] = [];
   private readonly sigma: number;
+  private readonly halfSigmaSq: number;
   private readonly maxQueue: number;
   /** Start times of accepted requests, FCFS so non-decreasing; [queueHead, length) may still be waiting. */
   private starts = new F64Buffer();
@@ -108,6 +109,7 @@ export class LcService {
    */
   private readonly busySlots = new Float64Array(BUSY_SLOTS);
   private busySlotAt = -1; // index (arrival / BUSY_SLOT_NS) of the newest slot written
+  private busyRingAt = 0; // its place in the ring (busySlotAt % BUSY_SLOTS, kept: a modulo of a double is a library call)
   private seenRequest = false;
   private completions = new F64Buffer(); // completion times not yet counted, for completedRps
   /**
@@ -127,11 +129,13 @@ export class LcService {
    * code of every function that used it.
    */
   private rate = 0;
+  private meanGapNs = Infinity;
   private rateUntilNs = -Infinity;
   private readonly percentiles = { p50: 0, p95: 0, p99: 0 };
 
   constructor(private readonly o: LcServiceOptions) {
     this.sigma = Math.sqrt(Math.log(1 + o.requestCv * o.requestCv));
+    this.halfSigmaSq = (this.sigma * this.sigma) / 2;
     this.maxQueue = o.maxQueue ?? 20_000;
   }
 
@@ -191,6 +195,7 @@ export class LcService {
       for (let k = 1; k <= gap; k++) this.busySlots[(this.busySlotAt + k) % BUSY_SLOTS] = 0;
     }
     this.busySlotAt = slot;
+    this.busyRingAt = slot % BUSY_SLOTS;
   }
 
   private addBusy(arrivalNs: number, serviceNs: number): void {
@@ -198,7 +203,7 @@ export class LcService {
     // (the test is advanceSlots' own, made here so that the call, once a
     // millisecond, stays out of line and addBusy small enough to inline)
     if (slot > this.busySlotAt) this.advanceSlots(slot);
-    this.busySlots[slot % BUSY_SLOTS] += serviceNs;
+    this.busySlots[slot === this.busySlotAt ? this.busyRingAt : slot % BUSY_SLOTS] += serviceNs;
     this.seenRequest = true;
   }
 
@@ -226,11 +231,12 @@ export class LcService {
     for (;;) {
       if (t >= this.rateUntilNs) {
         this.rate = this.o.rpsProfile.valueAt(t);
+        this.meanGapNs = 1e9 / this.rate;
         this.rateUntilNs = this.o.rpsProfile.nextChangeNs(t);
       }
       const change = this.rateUntilNs;
       if (this.rate > 0) {
-        const gap = this.o.arrivalsRng.exp(1e9 / this.rate);
+        const gap = this.o.arrivalsRng.exp(this.meanGapNs);
         if (t + gap < change) return Math.ceil(t + gap);
       }
       if (change === Infinity) return Infinity;
@@ -245,7 +251,7 @@ export class LcService {
 
   /** Instructions of a request for a standard normal z (from the service's stream, or a burst's). */
   private instructionsFor(z: number): number {
-    return this.o.instrPerRequest * Math.exp(this.sigma * z - (this.sigma * this.sigma) / 2);
+    return this.o.instrPerRequest * Math.exp(this.sigma * z - this.halfSigmaSq);
   }
 
   /** Start a probe burst of extra requests at `ratePerSec` for durationNs (see `burst`); false while one is running. */
