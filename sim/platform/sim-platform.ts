@@ -77,6 +77,8 @@ interface SimTask {
   occupancyAtSolve: number;
   /** Second-class: share of threads runnable the current solution assumed. */
   activityUsed: number;
+  /** Until when activityUsed holds (the load profile's next change after the solve). */
+  activityUntilNs: number;
   warmBytesPerSec: number;
   cpuCores: number;
   ans: ContentionAnswer;
@@ -217,6 +219,7 @@ export class SimPlatform implements Platform {
         occupancyWays: 0,
         occupancyAtSolve: 0,
         activityUsed: 0,
+        activityUntilNs: -Infinity,
         warmBytesPerSec: 0,
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
@@ -324,7 +327,7 @@ export class SimPlatform implements Platform {
       else if (moved > 0.1 && (this.sharesCoresWithOthers(t) || this.hasBusySiblings(t))) this.dirty = true;
     }
     if (this.unsettled) this.dirty = true;
-    for (const t of this.tasks) if (!t.lc && t.spec.load.valueAt(now) !== t.activityUsed) this.dirty = true;
+    for (const t of this.tasks) if (!t.lc && now >= t.activityUntilNs && t.spec.load.valueAt(now) !== t.activityUsed) this.dirty = true;
     if (!this.dirty && now - this.lastSolveNs >= OCCUPANCY_RESOLVE_NS) {
       // a cache share that was filling with a real cold-miss excess (over 5
       // points, e.g. after a new mask or a migration) re-solves once half of it is gone
@@ -536,7 +539,11 @@ export class SimPlatform implements Platform {
       const x = this.cpuInputs[t.index];
       if (t.lc) t.busyUsed = this.workerBusy(t, now);
       x.cores = a.cores;
-      x.runnableThreads = t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, (t.activityUsed = t.spec.load.valueAt(now))));
+      if (!t.lc) {
+        t.activityUsed = t.spec.load.valueAt(now);
+        t.activityUntilNs = t.spec.load.nextChangeNs(now);
+      }
+      x.runnableThreads = t.lc ? 0 : t.spec.threads * Math.max(0, Math.min(1, t.activityUsed));
       x.workerBusy = t.lc ? t.busyUsed : 0;
       x.quotaPct = a.quotaPct;
       x.paused = a.paused;
@@ -581,47 +588,74 @@ export class SimPlatform implements Platform {
     const lineBytes = m.llc.lineBytes;
     const w = windowNs / 1e9;
     const views = this.allocationViews();
-    const tasks: TaskSample[] = this.tasks.map((t) => {
+    const tasks: TaskSample[] = new Array(this.tasks.length);
+    for (const t of this.tasks) {
       const a = this.alloc.alloc[t.index];
       const c = t.c;
       const prev = t.prev;
-      const sample: TaskSample = {
-        id: t.spec.id,
-        class: t.spec.cls,
-        state: a.paused ? 'paused' : 'running',
-        cpuTimeNs: Math.round(c.cpuTimeNs),
-        cpuCores: windowNs > 0 ? (c.cpuTimeNs - prev.cpuTimeNs) / windowNs : t.cpuCores,
-        instructions: Math.round(t.c.instructions),
-        cycles: Math.round(t.c.cycles),
-        llcAccesses: Math.round(t.c.llcAccesses),
-        llcMisses: Math.round(t.c.llcMisses),
-        llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
-        memReadBytes: Math.round(t.c.memReadBytes),
-        memWriteBytes: Math.round(t.c.memWriteBytes),
-        memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
-        rssBytes: t.rssBytes,
-        ioBytes: Math.round(t.c.ioBytes),
-        allocation: views[t.index].allocation,
-        reserved: views[t.index].reserved,
-      };
-      if (!t.lc) sample.progressPerSec = windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6;
+      const cpuCores = windowNs > 0 ? (c.cpuTimeNs - prev.cpuTimeNs) / windowNs : t.cpuCores;
+      const memBandwidthBytesPerSec = windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec;
+      const view = views[t.index];
+      // (one object literal per class, every field in it from the start: a
+      // sample given its last field afterwards changed shape on every observe)
+      let sample: TaskSample;
       if (t.lc) {
         const s = t.lc.takeWindow(now, windowNs);
-        sample.latency = {
-          requests: s.requests,
-          p50Ns: s.p50Ns,
-          p95Ns: s.p95Ns,
-          p99Ns: s.p99Ns,
-          meanNs: s.meanNs,
-          sloP99Ns: t.lc.sloP99Ns,
-          offeredRps: s.offeredRps,
-          completedRps: s.completedRps,
-          queueLength: s.queueLength,
+        sample = {
+          id: t.spec.id,
+          class: t.spec.cls,
+          state: a.paused ? 'paused' : 'running',
+          cpuTimeNs: Math.round(c.cpuTimeNs),
+          cpuCores,
+          instructions: Math.round(c.instructions),
+          cycles: Math.round(c.cycles),
+          llcAccesses: Math.round(c.llcAccesses),
+          llcMisses: Math.round(c.llcMisses),
+          llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
+          memReadBytes: Math.round(c.memReadBytes),
+          memWriteBytes: Math.round(c.memWriteBytes),
+          memBandwidthBytesPerSec,
+          rssBytes: t.rssBytes,
+          ioBytes: Math.round(c.ioBytes),
+          allocation: view.allocation,
+          reserved: view.reserved,
+          latency: {
+            requests: s.requests,
+            p50Ns: s.p50Ns,
+            p95Ns: s.p95Ns,
+            p99Ns: s.p99Ns,
+            meanNs: s.meanNs,
+            sloP99Ns: t.lc.sloP99Ns,
+            offeredRps: s.offeredRps,
+            completedRps: s.completedRps,
+            queueLength: s.queueLength,
+          },
+        };
+      } else {
+        sample = {
+          id: t.spec.id,
+          class: t.spec.cls,
+          state: a.paused ? 'paused' : 'running',
+          cpuTimeNs: Math.round(c.cpuTimeNs),
+          cpuCores,
+          instructions: Math.round(c.instructions),
+          cycles: Math.round(c.cycles),
+          llcAccesses: Math.round(c.llcAccesses),
+          llcMisses: Math.round(c.llcMisses),
+          llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
+          memReadBytes: Math.round(c.memReadBytes),
+          memWriteBytes: Math.round(c.memWriteBytes),
+          memBandwidthBytesPerSec,
+          rssBytes: t.rssBytes,
+          ioBytes: Math.round(c.ioBytes),
+          allocation: view.allocation,
+          reserved: view.reserved,
+          progressPerSec: windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6,
         };
       }
       copyCounters(c, prev);
-      return sample;
-    });
+      tasks[t.index] = sample;
+    }
     const echoes: EchoResult[] = [];
     this.pendingEchoes = this.pendingEchoes.filter((e) => {
       if (e.readyAtNs > now) return true;
