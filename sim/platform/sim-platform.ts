@@ -73,8 +73,6 @@ interface SimTask {
   busyUsed: number;
   warmedCores: Set<number>;
   occupancyWays: number;
-  /** Occupancy when the current contention solution was computed. */
-  occupancyAtSolve: number;
   /** Second-class: share of threads runnable the current solution assumed. */
   activityUsed: number;
   /** Until when activityUsed holds (the load profile's next change after the solve). */
@@ -91,20 +89,6 @@ interface SimTask {
   /** First-class: the service's dispatched instructions and cycles already in the counters. */
   lcInstructionsSeen: number;
   lcCyclesSeen: number;
-}
-
-/**
- * Extra miss ratio of a task whose cache share is not filled yet, as
- * contention.ts models it: the unfilled part of the steady hits misses.
- * (Until 2026-11-24 this took the hits of the answer's miss ratio, which
- * already carries that excess: for a share solved empty, 1 - 1 = 0, so it
- * never re-solved as it filled, and a job with nothing else moving, such as
- * one measured alone, kept the miss ratio of an empty cache for the whole run.)
- */
-function coldMiss(t: SimTask, occupancyWays: number): number {
-  const target = t.ans.targetOccupancyWays;
-  if (target <= 0 || occupancyWays >= target) return 0;
-  return (1 - t.ans.steadyMissRatio) * (1 - occupancyWays / target);
 }
 
 function copyCounters(from: Counters, to: Counters): void {
@@ -217,7 +201,6 @@ export class SimPlatform implements Platform {
         busyUsed: 0,
         warmedCores: new Set<number>(),
         occupancyWays: 0,
-        occupancyAtSolve: 0,
         activityUsed: 0,
         activityUntilNs: -Infinity,
         warmBytesPerSec: 0,
@@ -333,12 +316,16 @@ export class SimPlatform implements Platform {
       // points, e.g. after a new mask or a migration) re-solves once half of it is gone
       // -- and only when that matters: the drop in its miss ratio moves its
       // own CPI by more than 1% or the machine's memory traffic by more
-      // than 3% (the same materiality as for a service's load above; on the
-      // benchmark scenario nearly every such fill is material: first-class
-      // services' small shares refill after each change of their load)
+      // than 3% (the same materiality as for a service's load above).
+      // The excess is the one the answer charges (averaged over the quantum
+      // from the solve: contention.ts, averagedColdMissRatio) against what
+      // the next quantum would be charged from here. (Until 2026-11-24 it was
+      // taken as the answer's hits, 1 - missRatio, times the unfilled part;
+      // but that miss ratio already carries the excess, so a share solved
+      // empty read as none, never re-solved as it filled, and a job with
+      // nothing else moving, such as one measured alone, kept the miss ratio
+      // of an empty cache for the whole run.)
       for (const t of this.tasks) {
-        // the excess the answer charges (averaged over the quantum from the
-        // solve) against what the next quantum would be charged from here
         const then = t.ans.missRatio - t.ans.steadyMissRatio;
         if (then <= 0.05) continue;
         const drop = then - (averagedColdMissRatio(t.ans.steadyMissRatio, t.ans.targetOccupancyWays, t.occupancyWays, t.ans.llcAccessesPerSec, this.sets, this.scenario.quantumNs / 1e9) - t.ans.steadyMissRatio);
@@ -568,7 +555,6 @@ export class SimPlatform implements Platform {
     // another (the iteration is stepped through time)
     this.unsettled = lastMove > UNSETTLED_MOVE;
     for (const t of this.tasks) {
-      t.occupancyAtSolve = t.occupancyWays;
       t.ans = answers[t.index];
       t.cpuCores = shares.cpuCores[t.index];
       if (t.lc) {
