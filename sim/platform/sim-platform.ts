@@ -582,63 +582,43 @@ export class SimPlatform implements Platform {
       const cpuCores = windowNs > 0 ? (c.cpuTimeNs - prev.cpuTimeNs) / windowNs : t.cpuCores;
       const memBandwidthBytesPerSec = windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec;
       const view = views[t.index];
-      // (one object literal per class, every field in it from the start: a
-      // sample given its last field afterwards changed shape on every observe)
-      let sample: TaskSample;
-      if (t.lc) {
-        const s = t.lc.takeWindow(now, windowNs);
-        sample = {
-          id: t.spec.id,
-          class: t.spec.cls,
-          state: a.paused ? 'paused' : 'running',
-          cpuTimeNs: Math.round(c.cpuTimeNs),
-          cpuCores,
-          instructions: Math.round(c.instructions),
-          cycles: Math.round(c.cycles),
-          llcAccesses: Math.round(c.llcAccesses),
-          llcMisses: Math.round(c.llcMisses),
-          llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
-          memReadBytes: Math.round(c.memReadBytes),
-          memWriteBytes: Math.round(c.memWriteBytes),
-          memBandwidthBytesPerSec,
-          rssBytes: t.rssBytes,
-          ioBytes: Math.round(c.ioBytes),
-          allocation: view.allocation,
-          reserved: view.reserved,
-          latency: {
-            requests: s.requests,
-            p50Ns: s.p50Ns,
-            p95Ns: s.p95Ns,
-            p99Ns: s.p99Ns,
-            meanNs: s.meanNs,
-            sloP99Ns: t.lc.sloP99Ns,
-            offeredRps: s.offeredRps,
-            completedRps: s.completedRps,
-            queueLength: s.queueLength,
-          },
-        };
-      } else {
-        sample = {
-          id: t.spec.id,
-          class: t.spec.cls,
-          state: a.paused ? 'paused' : 'running',
-          cpuTimeNs: Math.round(c.cpuTimeNs),
-          cpuCores,
-          instructions: Math.round(c.instructions),
-          cycles: Math.round(c.cycles),
-          llcAccesses: Math.round(c.llcAccesses),
-          llcMisses: Math.round(c.llcMisses),
-          llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
-          memReadBytes: Math.round(c.memReadBytes),
-          memWriteBytes: Math.round(c.memWriteBytes),
-          memBandwidthBytesPerSec,
-          rssBytes: t.rssBytes,
-          ioBytes: Math.round(c.ioBytes),
-          allocation: view.allocation,
-          reserved: view.reserved,
-          progressPerSec: windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6,
-        };
-      }
+      const s = t.lc ? t.lc.takeWindow(now, windowNs) : null;
+      // (one object literal with every field from the start, the one a class
+      // lacks left undefined: a sample given its last field afterwards
+      // changed shape on every observe)
+      const sample: TaskSample = {
+        id: t.spec.id,
+        class: t.spec.cls,
+        state: a.paused ? 'paused' : 'running',
+        cpuTimeNs: Math.round(c.cpuTimeNs),
+        cpuCores: windowNs > 0 ? (c.cpuTimeNs - prev.cpuTimeNs) / windowNs : t.cpuCores,
+        instructions: Math.round(c.instructions),
+        cycles: Math.round(c.cycles),
+        llcAccesses: Math.round(c.llcAccesses),
+        llcMisses: Math.round(c.llcMisses),
+        llcOccupancyBytes: Math.round(t.occupancyWays * this.sets * lineBytes),
+        memReadBytes: Math.round(c.memReadBytes),
+        memWriteBytes: Math.round(c.memWriteBytes),
+        memBandwidthBytesPerSec: windowNs > 0 ? (c.memReadBytes - prev.memReadBytes + c.memWriteBytes - prev.memWriteBytes) / w : t.ans.memReadBytesPerSec + t.ans.memWriteBytesPerSec,
+        rssBytes: t.rssBytes,
+        ioBytes: Math.round(c.ioBytes),
+        allocation: view.allocation,
+        reserved: view.reserved,
+        progressPerSec: s ? undefined : windowNs > 0 ? (c.instructions - prev.instructions) / w / 1e6 : t.ans.instructionsPerSec / 1e6,
+        latency: s
+          ? {
+              requests: s.requests,
+              p50Ns: s.p50Ns,
+              p95Ns: s.p95Ns,
+              p99Ns: s.p99Ns,
+              meanNs: s.meanNs,
+              sloP99Ns: t.lc!.sloP99Ns,
+              offeredRps: s.offeredRps,
+              completedRps: s.completedRps,
+              queueLength: s.queueLength,
+            }
+          : undefined,
+      };
       copyCounters(c, prev);
       tasks[t.index] = sample;
     }

@@ -11,24 +11,32 @@ function missRatios(snapsBefore: ReturnType<typeof runFor>[number], snapsAfter: 
   return out;
 }
 
+/** Per-task miss ratios of the same scenario in exact and fast LLC mode, measured from snapshot `from` to the end of `ms`. */
+async function bothModes(raw: (llcMode: 'exact' | 'fast') => Record<string, unknown>, ms: number, from: number): Promise<{ exact: Record<string, number>; fast: Record<string, number> }> {
+  const run = async (llcMode: 'exact' | 'fast') => {
+    const snaps = runFor(await makePlatform(raw(llcMode)), ms);
+    return missRatios(snaps[from], snaps[snaps.length - 1]);
+  };
+  return { exact: await run('exact'), fast: await run('fast') };
+}
+
+function expectWithinPoints(exact: Record<string, number>, fast: Record<string, number>, points: number): void {
+  for (const id of Object.keys(exact)) {
+    expect(Math.abs(exact[id] - fast[id]) * 100, `${id}: exact ${(exact[id] * 100).toFixed(2)}% fast ${(fast[id] * 100).toFixed(2)}%`).toBeLessThanOrEqual(points);
+  }
+}
+
 describe('the whole machine in exact and fast LLC mode', () => {
   // The LLC model itself agrees within 3 points at steady access rates (test/llc,
   // umbra llc-validate). On the whole machine a first-class service's access
   // rate follows its request bursts, which the exact cache sees and the fast
-  // model averages over a quantum: measured here, the bursty kv service misses
-  // 3-4 points more on the exact cache. The bound allows for that, not more.
+  // model averages over a quantum. Measured here (2026-11-24): with a steady
+  // load kv misses 1.9 points more in fast mode and thrash 1.2; the bound
+  // allows for that, not much more.
   it('per-task miss ratios agree within 5 percentage points in steady state', async () => {
-    const run = async (llcMode: 'exact' | 'fast') => {
-      const p = await makePlatform(smallScenario({ llcMode }));
-      // steady state: the cold cache has filled long before 150 ms; measure over the next 250 ms
-      const snaps = runFor(p, 400);
-      return missRatios(snaps[14], snaps[snaps.length - 1]);
-    };
-    const exact = await run('exact');
-    const fast = await run('fast');
-    for (const id of Object.keys(exact)) {
-      expect(Math.abs(exact[id] - fast[id]) * 100, `${id}: exact ${(exact[id] * 100).toFixed(2)}% fast ${(fast[id] * 100).toFixed(2)}%`).toBeLessThanOrEqual(5);
-    }
+    // steady state: the cold cache has filled long before 150 ms; measure over the next 250 ms
+    const { exact, fast } = await bothModes((llcMode) => smallScenario({ llcMode }), 400, 14);
+    expectWithinPoints(exact, fast, 5);
     // the check has teeth: the tasks differ a lot from each other
     expect(Math.max(...Object.values(exact)) - Math.min(...Object.values(exact))).toBeGreaterThan(0.3);
   }, 120_000);
@@ -38,17 +46,12 @@ describe('the whole machine in exact and fast LLC mode', () => {
   // the quantum (contention.ts, averagedColdMissRatio). Measured here: kv
   // misses 3.7 points more on the exact cache, the others agree within 1.
   it('per-task miss ratios agree within 5 percentage points under a load that jumps every 30 ms', async () => {
-    const run = async (llcMode: 'exact' | 'fast') => {
+    const bursty = (llcMode: 'exact' | 'fast') => {
       const raw = smallScenario({ llcMode });
       (raw.tasks as Record<string, unknown>[])[0].load = { phases: [{ ms: 30, value: 4000 }, { ms: 30, value: 20000 }] };
-      const p = await makePlatform(raw);
-      const snaps = runFor(p, 600);
-      return missRatios(snaps[19], snaps[snaps.length - 1]);
+      return raw;
     };
-    const exact = await run('exact');
-    const fast = await run('fast');
-    for (const id of Object.keys(exact)) {
-      expect(Math.abs(exact[id] - fast[id]) * 100, `${id}: exact ${(exact[id] * 100).toFixed(2)}% fast ${(fast[id] * 100).toFixed(2)}%`).toBeLessThanOrEqual(5);
-    }
+    const { exact, fast } = await bothModes(bursty, 600, 19);
+    expectWithinPoints(exact, fast, 5);
   }, 120_000);
 });
