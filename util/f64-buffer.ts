@@ -10,9 +10,16 @@ export class F64Buffer {
     if (this.length === this.data.length) this.grow();
     this.data[this.length++] = x;
   }
+  /**
+   * Room for n more values: a loop that writes at most n can then store into
+   * `data` directly (re-read `data` after this call: it may be a new array).
+   */
+  reserve(n: number): void {
+    while (this.length + n > this.data.length) this.grow();
+  }
   /** Double the capacity (out of push, so that push stays small enough to inline everywhere). */
   private grow(): void {
-    const next = new Float64Array(this.data.length * 2);
+    const next = new Float64Array(Math.max(16, this.data.length * 2));
     next.set(this.data);
     this.data = next;
   }

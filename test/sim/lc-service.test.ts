@@ -68,4 +68,87 @@ describe('LcService', () => {
     }
     expect(served).toEqual(expected);
   });
+
+  it('serves a probe burst between its own requests in time order, and rejects beyond its queue bound, as one FCFS queue', () => {
+    const profile = phaseProfile([{ durationNs: 20e6, value: 30_000 }], false);
+    const instrPerRequest = 100_000;
+    const requestCv = 0.8;
+    const maxQueue = 6;
+    const seed = 11;
+    const lc = new LcService({ rpsProfile: profile, instrPerRequest, requestCv, sloP99Ns: 1e6, arrivalsRng: rngFor(seed, 'arrivals'), serviceRng: rngFor(seed, 'service'), maxQueue });
+    // one worker that can serve about 25k requests/s: with the burst on top the queue fills
+    const speed = 2.5;
+    lc.setServers([{ coreId: 0, readyAtNs: 0 }]);
+    lc.setSpeeds(() => speed, 1);
+    const burstStartNs = 4e6;
+    const burstNs = 6e6;
+    const burstRate = 20_000;
+
+    // reference: both request streams drawn one at a time, merged in time
+    // order (an own request first on a tie), through a FCFS queue of at most maxQueue waiting
+    const sigma = Math.sqrt(Math.log(1 + requestCv * requestCv));
+    const sizeOf = (z: number) => instrPerRequest * Math.exp(sigma * z - (sigma * sigma) / 2);
+    const arrivalsRng = rngFor(seed, 'arrivals');
+    const serviceRng = rngFor(seed, 'service');
+    const burstRng = rngFor(seed, 'burst');
+    const own: number[] = [];
+    for (let t = 0; ; ) {
+      t = Math.ceil(t + arrivalsRng.exp(1e9 / 30_000));
+      if (t >= 20e6) break;
+      own.push(t);
+    }
+    const windowNs = 1e6;
+    const windows = 20;
+    const latencies: number[][] = Array.from({ length: windows }, () => []);
+    const rejected = new Array<number>(windows).fill(0);
+    let freeAtNs = 0;
+    const startsNs: number[] = [];
+    let burstNext = Math.ceil(burstStartNs + burstRng.exp(1e9 / burstRate));
+    let burstAccepted = 0;
+    const serve = (arrival: number, instr: number): number | null => {
+      const waiting = startsNs.filter((s) => s > arrival).length;
+      if (waiting >= maxQueue) return null;
+      const start = Math.max(arrival, freeAtNs);
+      freeAtNs = start + instr / speed;
+      startsNs.push(start);
+      return freeAtNs;
+    };
+    for (const arrival of own) {
+      while (burstNext < burstStartNs + burstNs && burstNext < arrival) {
+        const at = burstNext;
+        burstNext = Math.ceil(at + burstRng.exp(1e9 / burstRate));
+        if (serve(at, sizeOf(burstRng.normal())) !== null) burstAccepted++;
+      }
+      const w = Math.ceil(arrival / windowNs) - 1;
+      const done = serve(arrival, sizeOf(serviceRng.normal()));
+      if (done === null) {
+        rejected[w]++;
+        latencies[w].push(Infinity);
+      } else latencies[w].push(done - arrival);
+    }
+    expect(burstAccepted).toBeGreaterThan(20);
+    expect(rejected.reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+
+    const expected = latencies.map((lat, w) => {
+      const sorted = [...lat].sort((a, b) => a - b);
+      const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+      return { requests: lat.length, rejected: rejected[w], p50Ns: at(0.5), p99Ns: at(0.99) };
+    });
+    const served = [];
+    for (let w = 1; w <= windows; w++) {
+      // runs that end inside the burst and between its requests
+      for (let k = 1; k <= 3; k++) {
+        const t = (w - 1 + k / 3) * windowNs;
+        if (t > burstStartNs && !lc.burstResult()) {
+          lc.runUntil(burstStartNs);
+          expect(lc.startBurst(burstStartNs, burstNs, burstRate, rngFor(seed, 'burst'))).toBe(true);
+        }
+        lc.runUntil(t);
+      }
+      const s = lc.takeWindow(w * windowNs, windowNs);
+      served.push({ requests: s.requests, rejected: s.rejected, p50Ns: s.p50Ns, p99Ns: s.p99Ns });
+    }
+    expect(served).toEqual(expected);
+    expect(lc.burstResult()!.accepted).toBe(burstAccepted);
+  });
 });
