@@ -397,6 +397,8 @@ export class SimPlatform implements Platform {
       let totalMissesPerSec = 0;
       for (const t of this.tasks) totalMissesPerSec += t.ans.llcAccessesPerSec * t.ans.missRatio;
       const turnoverSec = Math.max(1e-4, (this.scenario.machine.llc.ways * this.sets) / Math.max(1, totalMissesPerSec));
+      // the part of an over-target share that survives dt, the same for every task (computed on first need)
+      let survives = -1;
       for (const t of this.tasks) {
         const a = t.ans;
         if (t.lc) {
@@ -420,7 +422,8 @@ export class SimPlatform implements Platform {
           if (t.occupancyWays < target) {
             t.occupancyWays = Math.min(target, t.occupancyWays + ((a.llcAccessesPerSec * a.fillMissRatio) / this.sets) * dt);
           } else if (t.occupancyWays > target) {
-            t.occupancyWays = target + (t.occupancyWays - target) * Math.exp(-dt / turnoverSec);
+            if (survives < 0) survives = Math.exp(-dt / turnoverSec);
+            t.occupancyWays = target + (t.occupancyWays - target) * survives;
           }
         }
       }
@@ -623,13 +626,15 @@ export class SimPlatform implements Platform {
       tasks[t.index] = sample;
     }
     const echoes: EchoResult[] = [];
-    this.pendingEchoes = this.pendingEchoes.filter((e) => {
-      if (e.readyAtNs > now) return true;
-      e.finish?.();
-      const { readyAtNs: _ready, finish: _finish, ...result } = e;
-      echoes.push(result);
-      return false;
-    });
+    if (this.pendingEchoes.length > 0) {
+      this.pendingEchoes = this.pendingEchoes.filter((e) => {
+        if (e.readyAtNs > now) return true;
+        e.finish?.();
+        const { readyAtNs: _ready, finish: _finish, ...result } = e;
+        echoes.push(result);
+        return false;
+      });
+    }
     const snap: Snapshot = { timeNs: now, windowNs, tasks, echoes, free: this.alloc.free() };
     if (this.opts.futureHorizonNs) snap.future = this.future(now, this.opts.futureHorizonNs);
     return snap;
