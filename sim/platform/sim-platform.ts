@@ -21,6 +21,8 @@ import { ddr4PeakBytesPerSec } from '../dram/dram-config.js';
 import { AllocationState, Refusal, popcount, type Change } from './allocation-state.js';
 import { CpuSharing, type CpuTaskInput } from './cpu-sharing.js';
 import { frozenAllocation, frozenReservation } from '../../util/snapshot-views.js';
+// (for its effect: snapshot samples with double fields from the start)
+import './sample-shape.js';
 import type { ResolvedScenario, ResolvedTask } from './resolve-scenario.js';
 
 export interface SimPlatformOptions {
@@ -588,7 +590,8 @@ export class SimPlatform implements Platform {
       const s = t.lc ? t.lc.takeWindow(now, windowNs) : null;
       // (one object literal with every field from the start, the one a class
       // lacks left undefined: a sample given its last field afterwards
-      // changed shape on every observe)
+      // changed shape on every observe; its number fields are doubles from
+      // the start, see sample-shape.ts)
       const sample: TaskSample = {
         id: t.spec.id,
         class: t.spec.cls,
