@@ -91,6 +91,9 @@ export class LcService {
   private readonly busySlots = new Float64Array(BUSY_SLOTS);
   private busySlotAt = -1; // index (arrival / BUSY_SLOT_NS) of the newest slot written
   private busyRingAt = 0; // its place in the ring (busySlotAt % BUSY_SLOTS, kept: a modulo of a double is a library call)
+  /** The newest slot's span [start, end) in ns: an arrival inside it needs no division to find its slot. */
+  private busySlotStartNs = Infinity;
+  private busySlotEndNs = -Infinity;
   private seenRequest = false;
   private completions = new F64Buffer(); // completion times not yet counted, for completedRps
   /**
@@ -181,15 +184,22 @@ export class LcService {
     }
     this.busySlotAt = slot;
     this.busyRingAt = slot % BUSY_SLOTS;
+    this.busySlotStartNs = slot * BUSY_SLOT_NS;
+    this.busySlotEndNs = (slot + 1) * BUSY_SLOT_NS;
   }
 
   private addBusy(arrivalNs: number, serviceNs: number): void {
+    this.seenRequest = true;
+    if (arrivalNs >= this.busySlotStartNs && arrivalNs < this.busySlotEndNs) {
+      // the newest slot (arrivals are whole ns, so this is floor(arrival / BUSY_SLOT_NS) === busySlotAt)
+      this.busySlots[this.busyRingAt] += serviceNs;
+      return;
+    }
     const slot = Math.floor(arrivalNs / BUSY_SLOT_NS);
     // (the test is advanceSlots' own, made here so that the call, once a
     // millisecond, stays out of line and addBusy small enough to inline)
     if (slot > this.busySlotAt) this.advanceSlots(slot);
     this.busySlots[slot === this.busySlotAt ? this.busyRingAt : slot % BUSY_SLOTS] += serviceNs;
-    this.seenRequest = true;
   }
 
   /** Prime the estimate before any request has been seen. */
