@@ -2,7 +2,7 @@
 // and field, overrides, sweep points, ablations, trace formats in workloads,
 // and the hardware platform's placeholder.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSpecFile, specFromObject } from '../../experiments/spec/spec-source.js';
 import { prepareExperiment } from '../../experiments/spec/prepare.js';
@@ -12,6 +12,7 @@ import { runSweep } from '../../experiments/sweep/run-sweep.js';
 import { InputError } from '../../util/errors.js';
 import { alibabaMachineRows } from '../traces/helpers.js';
 import { fixtureCopy, specVariant } from './helpers.js';
+import { shipped } from '../../util/paths.js';
 
 let dir: string;
 let specs: string;
@@ -36,6 +37,19 @@ function lineOf(path: string, needle: string): number {
 }
 
 describe('a valid spec', () => {
+  it('every shipped experiment spec (experiments/specs, experiments/compare) is valid', async () => {
+    const files = ['experiments/specs', 'experiments/compare'].flatMap((d) =>
+      readdirSync(shipped(d))
+        .filter((f) => f.endsWith('.yaml') && !f.startsWith('machine-'))
+        .map((f) => shipped(join(d, f))),
+    );
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const exp = await prepareExperiment(readSpecFile(f));
+      expect(exp.points.length).toBeGreaterThan(0);
+    }
+  });
+
   it('prepares into points, policies, seeds and jobs', async () => {
     const exp = await prepareExperiment(readSpecFile(join(specs, 'small.yaml')));
     expect(exp.name).toBe('small');
