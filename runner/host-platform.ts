@@ -241,43 +241,47 @@ export class HostPlatform implements Platform {
       // the task, and shared (frozen) between snapshots until then: the 10 ms
       // loop should not copy what has not changed (util/snapshot-views.ts).
       const view = (task.view ??= this.buildView(task));
+      const hw = pv && this.hardwareCounted ? pv : null;
+      const w = task.loadgen ? task.loadgen.takeWindow() : null;
+      let progressPerSec: number | undefined;
+      if (task.reportsProgress) {
+        progressPerSec = secs > 0 ? (task.progressUnits - task.lastProgressUnits) / secs : 0;
+        task.lastProgressUnits = task.progressUnits;
+      }
+      // One object literal with every field, those the host does not measure
+      // left undefined (absent in JSON): fields added one by one afterwards
+      // gave each sample a chain of shapes to go through on every tick.
       const s: TaskSample = {
         id: task.spec.id,
         class: task.spec.class,
         state: task.proc.exited ? 'exited' : task.alloc.paused ? 'paused' : 'running',
         cpuTimeNs: task.cpuTimeNs,
         cpuCores,
+        instructions: hw && !Number.isNaN(hw[EV.instructions]) ? hw[EV.instructions] : undefined,
+        cycles: hw && !Number.isNaN(hw[EV.cycles]) ? hw[EV.cycles] : undefined,
+        llcAccesses: hw && !Number.isNaN(hw[EV.llcAccesses]) ? hw[EV.llcAccesses] : undefined,
+        llcMisses: hw && !Number.isNaN(hw[EV.llcMisses]) ? hw[EV.llcMisses] : undefined,
+        llcOccupancyBytes: task.llcOccupancyBytes,
+        memBandwidthBytesPerSec: task.memBandwidthBytesPerSec,
+        rssBytes: task.rssBytes,
+        ioBytes: task.ioBytes,
         allocation: view.allocation,
         reserved: view.reserved,
+        progressPerSec,
+        latency: w
+          ? {
+              requests: w.requests,
+              p50Ns: w.p50Ns,
+              p95Ns: w.p95Ns,
+              p99Ns: w.p99Ns,
+              meanNs: w.meanNs,
+              sloP99Ns: task.spec.sloP99Ns ?? 5_000_000,
+              offeredRps: w.offeredRps,
+              completedRps: w.completedRps,
+              queueLength: w.queueLength,
+            }
+          : undefined,
       };
-      if (pv && this.hardwareCounted) {
-        if (!Number.isNaN(pv[EV.instructions])) s.instructions = pv[EV.instructions];
-        if (!Number.isNaN(pv[EV.cycles])) s.cycles = pv[EV.cycles];
-        if (!Number.isNaN(pv[EV.llcAccesses])) s.llcAccesses = pv[EV.llcAccesses];
-        if (!Number.isNaN(pv[EV.llcMisses])) s.llcMisses = pv[EV.llcMisses];
-      }
-      if (task.llcOccupancyBytes !== undefined) s.llcOccupancyBytes = task.llcOccupancyBytes;
-      if (task.memBandwidthBytesPerSec !== undefined) s.memBandwidthBytesPerSec = task.memBandwidthBytesPerSec;
-      if (task.rssBytes !== undefined) s.rssBytes = task.rssBytes;
-      if (task.ioBytes !== undefined) s.ioBytes = task.ioBytes;
-      if (task.reportsProgress) {
-        s.progressPerSec = secs > 0 ? (task.progressUnits - task.lastProgressUnits) / secs : 0;
-        task.lastProgressUnits = task.progressUnits;
-      }
-      if (task.loadgen) {
-        const w = task.loadgen.takeWindow();
-        s.latency = {
-          requests: w.requests,
-          p50Ns: w.p50Ns,
-          p95Ns: w.p95Ns,
-          p99Ns: w.p99Ns,
-          meanNs: w.meanNs,
-          sloP99Ns: task.spec.sloP99Ns ?? 5_000_000,
-          offeredRps: w.offeredRps,
-          completedRps: w.completedRps,
-          queueLength: w.queueLength,
-        };
-      }
       samples.push(s);
     }
     if (exited !== this.exitedSeen) {
