@@ -295,8 +295,8 @@ export class LcService {
   /**
    * The service's own requests drawn ahead that arrive by `limit`, each
    * dispatched FCFS onto the worker that can start it first,
-   * in one loop over locals: this is the simulator's hottest path, about a
-   * hundred thousand requests per simulated second on a loaded machine.
+   * in one loop over locals: this is the simulator's hottest path (tens of
+   * thousands of requests per simulated second on a loaded machine).
    */
   private serveOwn(limit: number): void {
     const arrivals = this.aheadArrivals;
