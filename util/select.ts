@@ -35,6 +35,11 @@ function swap(a: Float64Array, i: number, j: number): void {
   a[j] = t;
 }
 
+/** Where the nearest-rank q-quantile of n values (n >= 1, q in (0, 1]) sits in their ascending order: ceil(q n) - 1. */
+export function nearestRankIndex(n: number, q: number): number {
+  return Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+}
+
 /**
  * The p50, p95 and p99 of a window's values (nearest rank: the value a
  * sorted copy holds at ceil(q n) - 1), partially reordering them. The upper
@@ -50,14 +55,13 @@ export function windowPercentiles(a: Float64Array, out: { p50: number; p95: numb
     out.p50 = out.p95 = out.p99 = 0;
     return;
   }
-  const rank = (q: number) => Math.min(n - 1, Math.ceil(q * n) - 1);
-  const r95 = rank(0.95);
-  const r99 = rank(0.99);
+  const r95 = nearestRankIndex(n, 0.95);
+  const r99 = nearestRankIndex(n, 0.99);
   const top = n - r95;
   if (top > TOP_BUFFER) {
     out.p99 = selectInPlace(a, r99);
     out.p95 = selectInPlace(a, r95, 0, r99);
-    out.p50 = selectInPlace(a, rank(0.5), 0, r95);
+    out.p50 = selectInPlace(a, nearestRankIndex(n, 0.5), 0, r95);
     return;
   }
   // largest `top` values, ascending: top[0] is the value at rank r95
@@ -83,7 +87,7 @@ export function windowPercentiles(a: Float64Array, out: { p50: number; p95: numb
   }
   out.p95 = buf[0];
   out.p99 = buf[r99 - r95];
-  out.p50 = selectInPlace(a, rank(0.5));
+  out.p50 = selectInPlace(a, nearestRankIndex(n, 0.5));
 }
 
 const TOP_BUFFER = 64;

@@ -2,6 +2,8 @@
 // when the window closes (a 10 ms window holds hundreds, not millions), so the
 // percentiles are exact nearest-rank values.
 
+import { nearestRankIndex } from '../../util/select.js';
+
 export interface LatencyWindowStats {
   count: number;
   p50Ns: number;
@@ -12,11 +14,10 @@ export interface LatencyWindowStats {
   meanNs: number;
 }
 
-/** Nearest-rank percentile of an ascending array (q in (0, 1]). */
+/** Nearest-rank percentile of an ascending array (q in (0, 1]); the simulator's windows use the same rank (util/select.ts). */
 export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1];
+  return sorted[nearestRankIndex(sorted.length, q)];
 }
 
 export class LatencyWindow {

@@ -508,7 +508,12 @@ export class ContentionSolver {
 
 /** A task's miss ratio while its share (`targetWays`) is filling: the part not yet filled misses. */
 function coldMissRatio(steady: number, targetWays: number, occupancyWays: number): number {
-  return targetWays <= 0 || occupancyWays >= targetWays ? steady : steady + (1 - steady) * (1 - occupancyWays / targetWays);
+  return steady + coldExcess(steady, targetWays, occupancyWays);
+}
+
+/** The hits a filling share misses still: the unfilled part of its steady hits (0 once full). */
+function coldExcess(steady: number, targetWays: number, occupancyWays: number): number {
+  return targetWays <= 0 || occupancyWays >= targetWays ? 0 : (1 - steady) * (1 - occupancyWays / targetWays);
 }
 
 /**
@@ -522,7 +527,7 @@ function coldMissRatio(steady: number, targetWays: number, occupancyWays: number
  */
 export function averagedColdMissRatio(steady: number, targetWays: number, occupancyWays: number, accessesPerSec: number, sets: number | undefined, horizonSec: number | undefined): number {
   if (targetWays <= 0 || occupancyWays >= targetWays) return steady;
-  const cold = (1 - steady) * (1 - occupancyWays / targetWays);
+  const cold = coldExcess(steady, targetWays, occupancyWays);
   if (sets === undefined || horizonSec === undefined || !(horizonSec > 0) || !(accessesPerSec > 0)) return steady + cold;
   const fillSec = ((targetWays - occupancyWays) * sets) / (accessesPerSec * (steady + cold));
   return steady + (fillSec >= horizonSec ? cold * (1 - horizonSec / (2 * fillSec)) : (cold * fillSec) / (2 * horizonSec));
