@@ -269,7 +269,12 @@ export type Action =
   | { kind: 'throttle'; task: TaskId; cpuPct: number; reason?: string }
   /** Move the task to other cores (same as setCores, but says why: quarantine). */
   | { kind: 'migrate'; task: TaskId; cores: number[]; reason?: string }
-  /** Pre-populate a resource reserved for the task (cache lines, pages) before it activates. */
+  /**
+   * Pre-populate a resource reserved for the task (cache lines, pages) before
+   * it activates, spread over budgetNs. A platform may take longer when the
+   * data cannot move that fast (the simulator bounds a cache warm-up's DRAM
+   * traffic); it never takes less.
+   */
   | { kind: 'warm'; task: TaskId; resource: ResourceKind; budgetNs: number; reason?: string }
   /** Run a short burst of the task ahead and report what it measured (EchoResult). */
   | { kind: 'echo'; task: TaskId; durationNs: number; reason?: string };

@@ -53,6 +53,14 @@ const OCCUPANCY_RESOLVE_NS = 4_000_000;
 /** Fixed-point rounds per quantum solve (each quantum continues from the last until it settles). */
 const QUANTUM_ITERATIONS = 1;
 const UNSETTLED_MOVE = 0.01;
+/**
+ * A cache warm-up is a core prefetching lines: it keeps at most this many in
+ * flight (a core's L1D fill buffers: 10-12 on recent Intel cores), so its rate
+ * is this many lines per DRAM latency.
+ */
+const WARM_LINES_IN_FLIGHT = 10;
+/** All warm-ups running at once take at most this share of the DRAM peak, leaving the rest to running work. */
+const WARM_SHARE_OF_PEAK = 0.5;
 
 interface Counters {
   cpuTimeNs: number;
@@ -80,6 +88,8 @@ interface SimTask {
   /** Until when activityUsed holds (the load profile's next change after the solve). */
   activityUntilNs: number;
   warmBytesPerSec: number;
+  /** Ways of lines the running cache warm-ups will add (a second warm-up does not fetch them again). */
+  warmingWays: number;
   cpuCores: number;
   ans: ContentionAnswer;
   c: Counters;
@@ -115,6 +125,11 @@ export class SimPlatform implements Platform {
   private readonly hz: number;
   private readonly colours: number;
   private readonly lineBytes: number;
+  private readonly peakBytesPerSec: number;
+  /** DRAM latency of a row miss on an idle channel (activate + read + burst). */
+  private readonly unloadedDramNs: number;
+  /** Cache warm-ups moving lines now, each at its fixed rate until its end. */
+  private warmsRunning: { bytesPerSec: number; untilNs: number }[] = [];
   private lastIntegratedNs = 0;
   private lastObserveNs = -1;
   private dirty = true;
@@ -152,6 +167,9 @@ export class SimPlatform implements Platform {
     this.hz = m.cores.freqGHz * 1e9;
     this.colours = bankColourCount(m.dram);
     this.lineBytes = m.llc.lineBytes;
+    this.peakBytesPerSec = ddr4PeakBytesPerSec(m.dram);
+    const tc = m.dram.timingCycles;
+    this.unloadedDramNs = (tc.tRCD + tc.tCL + tc.tBurst) * m.dram.tCkNs;
     this.dram = opts.dram ?? analyticDram(m.dram);
     this.echoRng = rngFor(opts.seed, 'echo');
     this.siblings = interferenceSiblings(m);
@@ -206,6 +224,7 @@ export class SimPlatform implements Platform {
         activityUsed: 0,
         activityUntilNs: -Infinity,
         warmBytesPerSec: 0,
+        warmingWays: 0,
         lcInstructionsSeen: 0,
         lcCyclesSeen: 0,
         cpuCores: 0,
@@ -733,16 +752,44 @@ export class SimPlatform implements Platform {
       r.cores.forEach((c) => t.warmedCores.add(c));
       return;
     }
-    // cacheWays: prefetch the task's hottest lines into the reserved ways, paid in DRAM traffic over the budget
-    const gainWays = Math.min(popcount(r.wayMask), Math.max(0, t.profile.linesPerSet - t.occupancyWays));
+    // cacheWays: prefetch the task's hottest lines into the reserved ways, paid in DRAM traffic
+    // (at most the reserved ways, less what running warm-ups already bring in)
+    const gainWays = Math.min(popcount(r.wayMask) - t.warmingWays, t.profile.linesPerSet - t.occupancyWays - t.warmingWays);
     if (gainWays <= 0) return;
     const bytes = gainWays * this.sets * this.lineBytes;
-    t.warmBytesPerSec += bytes / (budgetNs / 1e9);
-    this.q.schedule(this.q.now + budgetNs, () => {
-      t.warmBytesPerSec = Math.max(0, t.warmBytesPerSec - bytes / (budgetNs / 1e9));
+    const now = this.q.now;
+    // The traffic is open loop (nothing slows it as DRAM latency grows), so
+    // it is bounded here: one core keeps at most WARM_LINES_IN_FLIGHT lines
+    // in flight (fewer under an MBA cap, as for the task's own misses), and
+    // all warm-ups together take at most WARM_SHARE_OF_PEAK of the channels'
+    // peak. A budget shorter than that allows is stretched; a warm-up with no
+    // share left waits for the first running one to end.
+    this.warmsRunning = this.warmsRunning.filter((w) => w.untilNs > now);
+    const latencyNs = Math.max(t.ans.dramLatencyNs, this.unloadedDramNs);
+    const linesInFlight = WARM_LINES_IN_FLIGHT * Math.min(1, this.alloc.alloc[t.index].mbaPct / 100);
+    const headroom = WARM_SHARE_OF_PEAK * this.peakBytesPerSec - this.warmsRunning.reduce((x, w) => x + w.bytesPerSec, 0);
+    const rate = Math.min(bytes / (budgetNs / 1e9), (linesInFlight * this.lineBytes) / (latencyNs / 1e9), headroom);
+    if (rate === headroom && !(headroom > 0.01 * WARM_SHARE_OF_PEAK * this.peakBytesPerSec)) {
+      const nextEnd = this.warmsRunning.reduce((x, w) => Math.min(x, w.untilNs), Infinity);
+      this.q.schedule(nextEnd, () => {
+        this.startWarm(t, resource, budgetNs);
+        if (this.dirty) this.resolve();
+      }, `warm-wait/${t.spec.id}`, 0);
+      return;
+    }
+    const durationNs = Math.ceil((bytes / rate) * 1e9);
+    this.warmsRunning.push({ bytesPerSec: rate, untilNs: now + durationNs });
+    t.warmBytesPerSec += rate;
+    t.warmingWays += gainWays;
+    this.q.schedule(now + durationNs, () => {
+      t.warmBytesPerSec = Math.max(0, t.warmBytesPerSec - rate);
+      t.warmingWays -= gainWays;
       t.occupancyWays = Math.min(t.profile.linesPerSet, t.occupancyWays + gainWays);
       if (this.llcExact && t.pattern) this.prefetchExact(t, gainWays);
-      this.dirty = true;
+      // solved at once, as an applied action is: the answer carries the
+      // warm-up's traffic (up to half the DRAM peak), which must not outlive
+      // it until the next quantum
+      this.resolve();
     }, `warm-done/${t.spec.id}`, 0);
     this.dirty = true;
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makePlatform, runFor, smallScenario } from './helpers.js';
+import { ddr4PeakBytesPerSec } from '../../sim/dram/dram-config.js';
+import { defaultMachine } from '../../sim/machine/machine-description.js';
 
 type SimPlatformLike = Awaited<ReturnType<typeof makePlatform>>;
 
@@ -244,6 +246,83 @@ describe('SimPlatform', () => {
     const cold = await completedAfterActivation(false);
     // cold: the fifth worker idles for the 0.5 ms activation time, about a tenth of the capacity in that millisecond
     expect(warm).toBeGreaterThan(cold * 1.04);
+  });
+
+  it('a cache warm-up moves what it warms no faster than the DRAM allows, however short its budget, and counts those bytes once', async () => {
+    // three tasks each warm one reserved way (512 KiB on this 8 MiB LLC) with
+    // a 1-ns budget; the same run without the warm-ups is the reference
+    const peak = ddr4PeakBytesPerSec(defaultMachine().dram);
+    const wayBytes = (8 * 1048576) / 16;
+    const tasks = ['kv', 'thrash', 'stream'];
+    const run = async (warm: boolean) => {
+      const p = await makePlatform(smallScenario({}, '5-7'));
+      p.advance(20e6);
+      expect(p.apply(tasks.map((task, i) => ({ kind: 'reserve' as const, task, grant: { resource: 'cacheWays' as const, mask: 1 << i } }))).refused).toEqual([]);
+      if (warm) expect(p.apply(tasks.map((task) => ({ kind: 'warm' as const, task, resource: 'cacheWays' as const, budgetNs: 1 }))).refused).toEqual([]);
+      const start = p.observe();
+      // the time the full DRAM peak needs for one way: no warm-up can be done by then
+      p.advance(20e6 + Math.floor((wayBytes / peak) * 1e9));
+      const early = p.observe();
+      let maxBytesPerSec = 0;
+      const maxOccupancy = tasks.map(() => 0);
+      for (let t = 20e6 + 20e3; t <= 30e6; t += 20e3) {
+        p.advance(t);
+        const s = p.observe();
+        maxBytesPerSec = Math.max(maxBytesPerSec, s.tasks.reduce((x, k) => x + k.memBandwidthBytesPerSec!, 0));
+        s.tasks.forEach((k, i) => (maxOccupancy[i] = Math.max(maxOccupancy[i], k.llcOccupancyBytes!)));
+      }
+      const end = p.observe();
+      const readBytes = end.tasks.map((k, i) => k.memReadBytes! - start.tasks[i].memReadBytes!);
+      return { start, early, maxBytesPerSec, maxOccupancy, readBytes };
+    };
+    const cold = await run(false);
+    const warm = await run(true);
+    // every 20-us window stays under the channels' peak
+    expect(warm.maxBytesPerSec).toBeLessThanOrEqual(peak);
+    tasks.forEach((_, i) => {
+      expect(warm.early.tasks[i].llcOccupancyBytes!).toBeLessThan(warm.start.tasks[i].llcOccupancyBytes! + wayBytes / 2);
+      // ...but each one lands within the 10 ms (the warmed lines then age out toward the steady share)
+      expect(warm.maxOccupancy[i]).toBeGreaterThan(warm.start.tasks[i].llcOccupancyBytes! + wayBytes * 0.8);
+      expect(cold.maxOccupancy[i]).toBeLessThan(cold.start.tasks[i].llcOccupancyBytes! + wayBytes * 0.2);
+    });
+    // the service's traffic is its requests' plus the warm-up's: one way more
+    const kvExtra = warm.readBytes[0] - cold.readBytes[0];
+    expect(kvExtra).toBeGreaterThan(wayBytes * 0.9);
+    expect(kvExtra).toBeLessThan(wayBytes * 1.2);
+    // the jobs' own traffic moves with the contention, but the three warm-ups add about three ways, not a rate held past their end
+    const allExtra = warm.readBytes.reduce((x, b) => x + b, 0) - cold.readBytes.reduce((x, b) => x + b, 0);
+    expect(allExtra).toBeGreaterThan(wayBytes * 3 * 0.6);
+    expect(allExtra).toBeLessThan(wayBytes * 3 * 1.5);
+  });
+
+  it('a cache warm-up with a budget the DRAM can meet lands at the end of its budget, and a second one does not fetch the same lines again', async () => {
+    const wayBytes = (8 * 1048576) / 16;
+    const run = async (second: boolean) => {
+      const p = await makePlatform(smallScenario({}, '5-7'));
+      p.advance(20e6);
+      const kv = () => p.observe().tasks.find((t) => t.id === 'kv')!;
+      expect(p.apply([{ kind: 'reserve', task: 'kv', grant: { resource: 'cacheWays', mask: 0b11 } }]).refused).toEqual([]);
+      p.advance(22e6); // the share settles to the new masks
+      const before = kv();
+      expect(p.apply([{ kind: 'warm', task: 'kv', resource: 'cacheWays', budgetNs: 30e6 }]).refused).toEqual([]);
+      p.advance(23e6);
+      if (second) expect(p.apply([{ kind: 'warm', task: 'kv', resource: 'cacheWays', budgetNs: 1e6 }]).refused).toEqual([]);
+      p.advance(51.9e6);
+      const beforeEnd = kv();
+      p.advance(52.01e6); // just after: the warmed lines then age out toward the steady share
+      const atEnd = kv();
+      return { before, beforeEnd, atEnd };
+    };
+    const once = await run(false);
+    const twice = await run(true);
+    for (const r of [once, twice]) {
+      expect(r.beforeEnd.llcOccupancyBytes!).toBeLessThan(r.before.llcOccupancyBytes! + wayBytes / 4);
+      expect(r.atEnd.llcOccupancyBytes!).toBeGreaterThan(r.before.llcOccupancyBytes! + 2 * wayBytes * 0.7);
+    }
+    // the second warm-up found the two ways' lines already on their way: no
+    // second fetch (that would be 1 MiB more in its 1 ms)
+    const reads = (r: typeof once) => r.atEnd.memReadBytes! - r.before.memReadBytes!;
+    expect(Math.abs(reads(twice) - reads(once))).toBeLessThan(wayBytes / 4);
   });
 
   it('echo reports the demand the task will have', async () => {
