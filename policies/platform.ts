@@ -271,9 +271,10 @@ export type Action =
   | { kind: 'migrate'; task: TaskId; cores: number[]; reason?: string }
   /**
    * Pre-populate a resource reserved for the task (cache lines, pages) before
-   * it activates, spread over budgetNs. A platform may take longer when the
-   * data cannot move that fast (the simulator bounds a cache warm-up's DRAM
-   * traffic); it never takes less.
+   * it activates, within about budgetNs. The simulator spreads a cache
+   * warm-up's DRAM traffic over the budget, and takes longer when the lines
+   * cannot move that fast (the traffic is bounded); the host runner replays
+   * hot keys until they are done or the budget is spent.
    */
   | { kind: 'warm'; task: TaskId; resource: ResourceKind; budgetNs: number; reason?: string }
   /** Run a short burst of the task ahead and report what it measured (EchoResult). */
