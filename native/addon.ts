@@ -30,6 +30,30 @@ export interface PerfGroupRead extends SyscallResult {
   ids?: number[];
 }
 
+export interface LoadgenStartOptions {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  connections: number;
+  ctrl: Int32Array;
+  times: Float64Array;
+  keys: Int32Array;
+  isGet: Uint8Array;
+  status: Uint8Array;
+  lagNs: Float64Array;
+  doneNs: Float64Array;
+  cap: number;
+  /** process.hrtime's clock (CLOCK_MONOTONIC) at the schedule's time 0, ns. */
+  startNs: number;
+  maxOutstanding: number;
+  keyPrefix: string;
+  valueBytes: number;
+  /** The sender wakes this long before a request and spins to its time. */
+  spinNs: number;
+  /** Run the two threads at SCHED_FIFO 1 (needs CAP_SYS_NICE; the result says whether it held). */
+  realtime?: boolean;
+}
+
 /** The addon's functions (see native/src/*.cc for each one's contract). */
 export interface UmbraNative {
   abiVersion: number;
@@ -71,11 +95,19 @@ export interface UmbraNative {
   streamBandwidth(workingSetBytes: number, reps: number): SyscallResult & { bytesPerSec: number };
   computeRate(iterations: number): SyscallResult & { opsPerSec: number };
   /** The exact LLC's batch loop on its own arrays (sim/llc/llc-exact.ts, 16-slot packed layout); returns hits. */
+  /**
+   * The load generator's sender and reply reader as native threads, on the
+   * shared schedule of runner/workloads/redis-load-generator.ts (see
+   * native/src/loadgen.cc for the protocol). Connects `connections` sockets.
+   */
+  loadgenStart(o: LoadgenStartOptions): SyscallResult & { handle?: number; realtime?: boolean; realtimeError?: string };
+  /** Stop both threads and close the connections. */
+  loadgenStop(handle: number): SyscallResult;
   llcAccessBatch(tags: Int32Array, meta: Int32Array, owner: Uint8Array, occupancy: Int32Array, setBits: number, task: number, mask: number, blocks: Int32Array, start: number, end: number): number;
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 7;
+export const NATIVE_ABI_VERSION = 8;
 
 export interface NativeStatus {
   available: boolean;

@@ -46,7 +46,7 @@ function main() {
   const cxx = process.env.CXX || 'g++';
   const tmp = `${target}.tmp-${process.pid}`;
   const args = [
-    '-std=c++17', '-O2', '-fPIC', '-shared', '-Wall',
+    '-std=c++17', '-O2', '-fPIC', '-shared', '-Wall', '-pthread',
     '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     // A worker thread terminated in the middle of a native call (a sweep stops
     // its other workers when one job fails) must not abort the process: when

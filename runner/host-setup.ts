@@ -335,9 +335,12 @@ export async function startHostPlatform(o: HostPlatformOptions): Promise<Started
           keySpace: lw.keySpace,
           getRatio: lw.getRatio,
           valueBytes: lw.valueBytes,
+          ...(lw.client ? { client: lw.client } : {}),
           ...(o.runnerNice !== undefined ? { senderNice: o.runnerNice } : {}),
         });
         await task.loadgen.start();
+        const ci = task.loadgen.clientInfo;
+        if (ci.kind === 'native' && !ci.realtime) skipped.push({ what: `real-time priority for ${spec.id}'s load generator threads`, reason: `${ci.realtimeError ?? 'refused'}: a reply read on a core busy with a CPU-bound job may wait for its slice, and that wait is measured as latency` });
       }
     }
 

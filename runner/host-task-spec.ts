@@ -17,6 +17,8 @@ export type HostWorkload =
       valueBytes?: number;
       /** Path or name of redis-server (default: found on PATH). */
       binary?: string;
+      /** The load generator's sender and reply reader: native threads or the JS worker and event loop (default js). */
+      client?: 'native' | 'js';
     }
   /** A stress-ng stressor, or the built-in microbenchmark of the same kind. */
   | { kind: 'stressor'; stressor: StressorKind; workers?: number; implementation?: 'auto' | 'stress-ng' | 'builtin'; bytes?: number }

@@ -211,6 +211,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
           ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
           ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
           priority: settings.priority,
+          client: settings.client,
           ...(settings.clientCores !== undefined ? { clientCores: settings.clientCores } : {}),
           purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
         });

@@ -17,6 +17,9 @@
 //   clientCores: host core ids the measuring client (this process: load
 //             generator, control loop) is pinned to during each run
 //             (default: wherever the scheduler puts it)
+//   client: auto (default) | native | js   the load generator's sender and
+//             reply reader: native threads (auto, when the addon loaded) or
+//             the JS worker thread and event loop
 import { z } from 'zod';
 import { InputError } from '../../util/errors.js';
 import type { Platform } from '../../policies/platform.js';
@@ -41,6 +44,7 @@ export const hardwareSettingsSchema = z
     lockTimeoutMs: z.number().positive().optional(),
     priority: z.enum(['normal', 'high']).default('normal'),
     clientCores: z.array(z.number().int().nonnegative()).min(1).optional(),
+    client: z.enum(['auto', 'native', 'js']).default('auto'),
   })
   .strict();
 

@@ -44,5 +44,6 @@ void RegisterSched(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterMicrobench(Napi::Env env, Napi::Object exports);
 void RegisterLlc(Napi::Env env, Napi::Object exports);
+void RegisterLoadgen(Napi::Env env, Napi::Object exports);
 
 }  // namespace umbra

@@ -2,7 +2,8 @@
 // (perf_event_open, sched_setaffinity, process_madvise), batched reads of
 // already-open counter files for the 10 ms control loop, and the calibration
 // microbenchmarks (a pointer chase has to be native to see cache latencies),
-// and the simulator's exact-LLC hot loop (sim/llc/llc-exact.ts has the JS twin).
+// the simulator's exact-LLC hot loop (sim/llc/llc-exact.ts has the JS twin),
+// and the redis load generator's sender and reply reader threads.
 // Everything that is plain file I/O also has a pure-JS path in runner/ so umbra
 // works when this module fails to build.
 #include "common.h"
@@ -16,9 +17,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   umbra::RegisterMemory(env, exports);
   umbra::RegisterMicrobench(env, exports);
   umbra::RegisterLlc(env, exports);
+  umbra::RegisterLoadgen(env, exports);
   // Bumped whenever a function's signature changes; native/addon.ts refuses a
   // stale build whose version differs.
-  exports.Set("abiVersion", Napi::Number::New(env, 7));
+  exports.Set("abiVersion", Napi::Number::New(env, 8));
   return exports;
 }
 

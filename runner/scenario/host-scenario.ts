@@ -26,6 +26,7 @@ import { workingSetBytes } from '../../sim/workloads/kernel.js';
 import type { ArrivalSpec, HostTaskSpec } from '../host-task-spec.js';
 import type { RateStep } from '../workloads/arrivals.js';
 import type { StressorKind } from '../workloads/stressors.js';
+import { resolveLoadClient } from '../workloads/redis-load-generator.js';
 
 export const BE_STRESSORS: Readonly<Record<string, StressorKind>> = { stream: 'stream', thrash: 'cache', compute: 'cpu', io: 'io', chase: 'chase' };
 export const FC_SERVICES: Readonly<Record<string, 'redis'>> = { kv: 'redis' };
@@ -47,6 +48,8 @@ export interface HostMappingOptions {
   valueBytes?: number;
   getRatio?: number;
   redisBinary?: string;
+  /** The load generator's client: auto (default: native when the addon loaded), native or js. */
+  client?: 'auto' | 'native' | 'js';
 }
 
 export interface HostMapping {
@@ -109,6 +112,12 @@ export function hostTasksForScenario(s: ResolvedScenario, o: HostMappingOptions)
       const valueBytes = o.valueBytes ?? 256;
       const keySpace = o.keySpace ?? Math.max(100, Math.round(workingSetBytes(t.kernel.pattern) / (valueBytes + REDIS_KEY_OVERHEAD_BYTES)));
       const arrivals = arrivalsFor(t, o.durationNs, rateScale);
+      let client: 'native' | 'js';
+      try {
+        client = resolveLoadClient(o.client);
+      } catch (err) {
+        throw new HostMappingError(['hardware', 'client'], (err as Error).message);
+      }
       tasks.push({
         id: t.id,
         class: 'first',
@@ -122,10 +131,11 @@ export function hostTasksForScenario(s: ResolvedScenario, o: HostMappingOptions)
           ...(o.connections !== undefined ? { connections: o.connections } : {}),
           ...(o.getRatio !== undefined ? { getRatio: o.getRatio } : {}),
           ...(o.redisBinary !== undefined ? { binary: o.redisBinary } : {}),
+          client,
         },
       });
       const rate = arrivals.kind === 'poisson' ? `Poisson ${round(arrivals.ratePerSec)} req/s` : `${arrivals.steps.length} rate steps (peak ${round(Math.max(...arrivals.steps.map((x) => x.ratePerSec)))} req/s)`;
-      notes.push(`${t.id}: redis-server on core(s) ${cores.join(',')}, ${rate} (x${round(rateScale, 3)}), ${keySpace} keys of ${valueBytes} B`);
+      notes.push(`${t.id}: redis-server on core(s) ${cores.join(',')}, ${rate} (x${round(rateScale, 3)}), ${keySpace} keys of ${valueBytes} B, ${client} load generator`);
       return;
     }
     const stressor = BE_STRESSORS[kernel];

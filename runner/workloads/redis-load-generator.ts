@@ -14,14 +14,34 @@
 // in shared memory a little ahead. This thread owns the connections and reads
 // the replies. How late the sender was is reported (sendLagP99Ns), so the
 // measurement floor is visible.
+//
+// client 'native' (what the runner uses when the native addon loaded): the
+// sender and the reply reader are native threads (native/src/loadgen.cc) on
+// the same shared schedule, with their own connections, and a reply is
+// timestamped by the thread that reads it; this thread only harvests the
+// completed requests. Through the JS client the event loops are most of what
+// is measured on a small host (runner/README.md, "Redis itself hardly moves").
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Rng } from '../../util/rng.js';
 import { repoRoot } from '../repo-root.js';
+import { nativeAddon } from '../../native/addon.js';
 import type { ArrivalProcess } from './arrivals.js';
 import { LatencyWindow, percentileSorted } from './latency-window.js';
 import { encodeCommand, RespParser } from './resp.js';
+
+/**
+ * The client a run uses: 'auto' is the native one when the addon loaded
+ * (it measures the service, not the event loops), else the JS one. Throws
+ * when 'native' is asked for and the addon has not loaded.
+ */
+export function resolveLoadClient(requested: 'auto' | 'native' | 'js' | undefined): 'native' | 'js' {
+  if (requested === 'js') return 'js';
+  const available = typeof nativeAddon()?.loadgenStart === 'function';
+  if (requested === 'native' && !available) throw new Error('the native load generator needs the native addon, which did not load (`umbra native` says why); use client: js or auto');
+  return available ? 'native' : 'js';
+}
 
 export interface RedisTarget {
   socketPath?: string;
@@ -47,6 +67,8 @@ export interface LoadGeneratorOptions {
   maxOutstanding?: number;
   /** Nice value of the sender thread (e.g. -10, as root, so it is not queued behind the load it measures). */
   senderNice?: number;
+  /** 'native': sender and reply reader as native threads (needs the addon); 'js' (default): a worker thread sends, this thread reads. */
+  client?: 'js' | 'native';
 }
 
 export interface LoadWindow {
@@ -118,6 +140,19 @@ const COMPLETED = 3;
 const WAKE = 4;
 const DROPPED = 5;
 const ERRORS = 6;
+// Request states in status[] (the native client adds the two replied ones).
+const SENT_STATE = 1;
+const DROPPED_STATE = 2;
+const REPLIED = 3;
+const REPLIED_ERROR = 4;
+/**
+ * The native sender could wake this long before a request's time and spin to
+ * it. It does not: at real-time priority and 1-ns timer slack its wake-up is
+ * ~25 us late at the median (counted in the latency, as every lateness is),
+ * and on a 2-vCPU host a 20-us spin per request cost the co-located job
+ * throughput without lowering the measured p99 (2 runs each, 2026-11-24).
+ */
+const NATIVE_SPIN_NS = 0;
 /** Ring slots: requests scheduled ahead plus requests awaiting replies must fit. */
 const RING = 1 << 18;
 /** How far ahead of now the schedule is kept filled. */
@@ -140,6 +175,11 @@ export class OpenLoopLoadGenerator {
   private readonly isGet = new Uint8Array(new SharedArrayBuffer(RING));
   private readonly status = new Uint8Array(new SharedArrayBuffer(RING));
   private readonly lagNs = new Float64Array(new SharedArrayBuffer(RING * 8));
+  /** Native client: when each reply was read (ns since start). */
+  private readonly doneNs = new Float64Array(new SharedArrayBuffer(RING * 8));
+  private nativeHandle: number | null = null;
+  /** Which client runs, and whether its threads got real-time priority (native only). */
+  clientInfo: { kind: 'native' | 'js'; realtime: boolean; realtimeError?: string } = { kind: 'js', realtime: false };
   private worker: Worker | null = null;
   private workerExit: Promise<void> | null = null;
   private refill: NodeJS.Timeout | null = null;
@@ -163,13 +203,18 @@ export class OpenLoopLoadGenerator {
   }
 
   private key(i: number): string {
-    return `umbra:k:${i}`;
+    return `umbra:k:${i}`; // the native client builds the same names (keyPrefix)
   }
 
   /** Connect, preload the key space (so GETs hit), and start sending. */
   async start(): Promise<void> {
     const n = Math.max(1, this.opts.connections ?? 4);
+    const addon = this.opts.client === 'native' ? nativeAddon() : null;
+    if (this.opts.client === 'native' && !addon?.loadgenStart) throw new Error('load generator: the native client needs the native addon, which did not load');
     for (let c = 0; c < n; c++) {
+      this.pending.push([]);
+      this.heads.push(0);
+      if (addon) continue; // the native threads connect themselves
       const s = await connectRedis(this.opts.target);
       const parser = new RespParser();
       s.on('data', (chunk: Buffer) => {
@@ -179,8 +224,6 @@ export class OpenLoopLoadGenerator {
         this.errors++;
       });
       this.sockets.push(s);
-      this.pending.push([]);
-      this.heads.push(0);
     }
     const loader = await connectRedis(this.opts.target);
     try {
@@ -198,6 +241,32 @@ export class OpenLoopLoadGenerator {
     this.nextIntendedNs = this.opts.arrivals.next();
     this.running = true;
     this.fill();
+    if (addon) {
+      const t = this.opts.target;
+      const r = addon.loadgenStart({
+        ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host ?? '127.0.0.1', port: t.port ?? 6379 }),
+        connections: n,
+        ctrl: this.ctrl,
+        times: this.times,
+        keys: this.keys,
+        isGet: this.isGet,
+        status: this.status,
+        lagNs: this.lagNs,
+        doneNs: this.doneNs,
+        cap: RING,
+        startNs: this.startNs,
+        maxOutstanding: this.opts.maxOutstanding ?? 100_000,
+        keyPrefix: 'umbra:k:',
+        valueBytes: this.value.length,
+        spinNs: NATIVE_SPIN_NS,
+        realtime: true,
+      });
+      if (!r.ok || r.handle === undefined) throw new Error(`load generator: the native client could not connect to redis (${r.error ?? 'no handle'})`);
+      this.nativeHandle = r.handle;
+      this.clientInfo = { kind: 'native', realtime: r.realtime === true, ...(r.realtimeError ? { realtimeError: r.realtimeError } : {}) };
+      this.refill = setInterval(() => this.fill(), REFILL_MS);
+      return;
+    }
     const fds = this.sockets.map((s) => (s as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1);
     if (fds.some((fd) => !(fd >= 0))) throw new Error('load generator: cannot get the connections\' file descriptors');
     this.worker = new Worker(senderScript(), {
@@ -228,6 +297,7 @@ export class OpenLoopLoadGenerator {
   /** Draw the schedule up to AHEAD_NS past now, as far as the ring has room. */
   private fill(): void {
     if (!this.running) return;
+    this.harvest();
     const horizon = nowNs() - this.startNs + AHEAD_NS;
     let oldest = this.scheduled;
     for (let c = 0; c < this.pending.length; c++) if (this.heads[c] < this.pending[c].length) oldest = Math.min(oldest, this.pending[c][this.heads[c]]);
@@ -268,6 +338,38 @@ export class OpenLoopLoadGenerator {
     Atomics.store(this.ctrl, COMPLETED, this.totalCompleted);
   }
 
+  /**
+   * Native client: take the requests its reader has answered, in each
+   * connection's order, into the current window (they completed before now,
+   * and after the window's start: every window's close harvests first).
+   */
+  private harvest(): void {
+    if (this.nativeHandle === null) return;
+    for (let c = 0; c < this.pending.length; c++) {
+      const q = this.pending[c];
+      let h = this.heads[c];
+      while (h < q.length) {
+        const slot = q[h] % RING;
+        const st = Atomics.load(this.status, slot);
+        if (st === DROPPED_STATE) {
+          h++;
+          continue;
+        }
+        if (st !== REPLIED && st !== REPLIED_ERROR) break;
+        if (st === REPLIED_ERROR) this.errors++;
+        this.window.add(this.doneNs[slot] - this.times[slot]);
+        this.remember(this.keys[slot]);
+        this.totalCompleted++;
+        h++;
+      }
+      this.heads[c] = h;
+      if (h > 4096 && h * 2 > q.length) {
+        q.splice(0, h);
+        this.heads[c] = 0;
+      }
+    }
+  }
+
   private pickKey(): number {
     const rng = this.opts.rng;
     const hot = Math.max(1, Math.floor(this.keySpace * (this.opts.hotKeyFraction ?? 0.1)));
@@ -282,13 +384,14 @@ export class OpenLoopLoadGenerator {
 
   /** Requests sent and not yet answered. */
   outstanding(): number {
+    this.harvest();
     let n = 0;
     for (let c = 0; c < this.pending.length; c++) {
       const q = this.pending[c];
       for (let h = this.heads[c]; h < q.length; h++) {
         const st = Atomics.load(this.status, q[h] % RING);
         if (st === 0) break;
-        if (st === 1) n++;
+        if (st === SENT_STATE) n++;
       }
     }
     return n;
@@ -300,6 +403,7 @@ export class OpenLoopLoadGenerator {
 
   /** Close the current window and return its statistics. */
   takeWindow(): LoadWindow {
+    this.harvest();
     const now = nowNs();
     const rel = now - this.startNs;
     const ages: number[] = [];
@@ -308,7 +412,7 @@ export class OpenLoopLoadGenerator {
       for (let h = this.heads[c]; h < q.length; h++) {
         const st = Atomics.load(this.status, q[h] % RING);
         if (st === 0) break;
-        if (st === 1) ages.push(rel - this.times[q[h] % RING]);
+        if (st === SENT_STATE) ages.push(rel - this.times[q[h] % RING]);
       }
     }
     const st = this.window.take(ages);
@@ -420,6 +524,10 @@ export class OpenLoopLoadGenerator {
     this.refill = null;
     Atomics.store(this.ctrl, STOP, 1);
     Atomics.notify(this.ctrl, WAKE);
+    if (this.nativeHandle !== null) {
+      nativeAddon()?.loadgenStop(this.nativeHandle);
+      this.nativeHandle = null;
+    }
     if (this.workerExit) await this.workerExit;
     this.worker = null;
     for (const s of this.sockets) s.destroy();

@@ -13,6 +13,7 @@ import { PoissonArrivals, rateStepsFromSeries, TraceArrivals } from '../../runne
 import { LatencyWindow, percentileSorted } from '../../runner/workloads/latency-window.js';
 import { encodeCommand, RespParser, type RespValue } from '../../runner/workloads/resp.js';
 import { OpenLoopLoadGenerator } from '../../runner/workloads/redis-load-generator.js';
+import { nativeAddon } from '../../native/addon.js';
 
 /** A RESP server that can be told to stall: replies are held until the stall ends. */
 class FakeRedis {
@@ -187,7 +188,10 @@ describe('RESP and latency windows', () => {
   });
 });
 
-describe('open-loop load generator', () => {
+// the JS client everywhere; the native one (sender and reader threads in the addon) where the addon loaded
+const clients: ('js' | 'native')[] = nativeAddon()?.loadgenStart ? ['js', 'native'] : ['js'];
+
+describe.each(clients)('open-loop load generator, %s client', (client) => {
   it('keeps sending on schedule through a server stall and charges the stall to latency (no coordinated omission)', async () => {
     server = new FakeRedis(join(dir, 'r.sock'));
     await server.listen();
@@ -197,8 +201,13 @@ describe('open-loop load generator', () => {
       arrivals: new PoissonArrivals(rate, rngFor(11, 'arrivals')),
       rng: rngFor(11, 'keys'),
       keySpace: 100,
+      client,
     });
     await gen.start();
+    // which client ran is reported; the native one's threads are real-time when the kernel allows it (root here)
+    expect(gen.clientInfo.kind).toBe(client);
+    if (client === 'js') expect(gen.clientInfo.realtime).toBe(false);
+    else if (process.getuid?.() === 0) expect(gen.clientInfo).toEqual({ kind: 'native', realtime: true });
     await sleep(150);
     const calm = gen.takeWindow();
     expect(calm.requests).toBeGreaterThan(100);
@@ -234,6 +243,7 @@ describe('open-loop load generator', () => {
       arrivals: new PoissonArrivals(1000, rngFor(5, 'a')),
       rng: rngFor(5, 'k'),
       keySpace: 1000,
+      client,
     });
     await gen.start();
     await sleep(100);
