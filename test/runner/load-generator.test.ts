@@ -20,6 +20,8 @@ class FakeRedis {
   server: Server;
   received: { atNs: number; cmd: string }[] = [];
   stalledUntilNs = 0;
+  /** Answer GETs with an error reply. */
+  failGets = false;
   private held: { sock: Socket; data: Buffer }[] = [];
   private timer: NodeJS.Timeout;
   constructor(readonly socketPath: string) {
@@ -29,7 +31,7 @@ class FakeRedis {
         for (const v of p.feed(chunk)) {
           const args = v as string[];
           this.received.push({ atNs: Number(process.hrtime.bigint()), cmd: args[0] });
-          const reply = args[0] === 'PING' ? '+PONG\r\n' : args[0] === 'SET' ? '+OK\r\n' : '$1\r\nv\r\n';
+          const reply = args[0] === 'PING' ? '+PONG\r\n' : args[0] === 'SET' ? '+OK\r\n' : this.failGets ? '-ERR no\r\n' : '$1\r\nv\r\n';
           this.reply(sock, Buffer.from(reply));
         }
       });
@@ -233,6 +235,33 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
     expect(calm.p50Ns).toBeLessThan(mid.p50Ns);
     const calm2 = (await sleep(150), gen.takeWindow());
     expect(calm2.p99Ns).toBeLessThan(50e6);
+  });
+
+  it('counts error replies as errors, still as answered requests, and sends every SET with its value', async () => {
+    server = new FakeRedis(join(dir, 'e.sock'));
+    await server.listen();
+    gen = new OpenLoopLoadGenerator({
+      target: { socketPath: server.socketPath },
+      arrivals: new PoissonArrivals(2000, rngFor(7, 'a')),
+      rng: rngFor(7, 'k'),
+      keySpace: 50,
+      getRatio: 0.5,
+      valueBytes: 300,
+      client,
+    });
+    await gen.start();
+    server.failGets = true;
+    await sleep(200);
+    const w = gen.takeWindow();
+    const sets = server.received.filter((r) => r.cmd === 'SET').length - 50; // less the key-space preload
+    const gets = server.received.filter((r) => r.cmd === 'GET').length;
+    expect(sets).toBeGreaterThan(50);
+    expect(gets).toBeGreaterThan(50);
+    // every GET answered -ERR: an error each, and each still a completed request
+    expect(w.errors).toBeGreaterThanOrEqual(gets - 5);
+    expect(w.errors).toBeLessThanOrEqual(gets);
+    expect(w.requests).toBeGreaterThanOrEqual(sets + gets - 10);
+    expect(w.dropped).toBe(0);
   });
 
   it('replays the recently hot keys for warm-up within its budget, and runs bounded echo bursts', async () => {
