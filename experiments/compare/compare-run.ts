@@ -41,6 +41,7 @@ import type { Policy, Snapshot } from '../../policies/platform.js';
 import { loadMachineDescription, parseMachineDescription, type MachineDescription } from '../../sim/machine/machine-description.js';
 import type { ScenarioSpec, TaskSpec } from '../../sim/platform/scenario.js';
 import { SimPlatform } from '../../sim/platform/sim-platform.js';
+import { aloneTaskOf, runnerLoadFor } from './runner-load.js';
 import { KERNELS } from '../../sim/workloads/kernels/index.js';
 import { calibrateHostAll } from '../../runner/calibrate/calibrate-host.js';
 import { machineDescriptionYaml, machineFromCalibration } from '../../runner/calibrate/machine-from-calibration.js';
@@ -86,6 +87,8 @@ export interface CompareOptions {
   simKnobs?: 'host' | 'all';
   /** Add the host's measurement path (alone latency difference) to simulated latencies (default true). */
   fitPath?: boolean;
+  /** With the runner's threads pinned (hardware.clientCores), run their CPU, measured in the host's alone runs, on the same simulated cores (default true; runner-load.ts). */
+  fitRunner?: boolean;
   /** Second-class implementation on the host (default: the spec's hardware.stressors, else builtin, which reports progress). */
   stressors?: 'auto' | 'stress-ng' | 'builtin';
   version: string;
@@ -168,6 +171,15 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   const pathOf: Record<string, PathFit> = {};
   const pathKey = (id: string, seed: number) => `${id}@${seed}`;
   let knobNote: string | null = null;
+  // The runner's threads pinned to host cores (clientCores): their CPU goes
+  // into the simulated runs on the same cores (runner-load.ts). Core k of
+  // the simulated machine is host core hostCores[k] when the counts match.
+  let runnerSimCores: number[] | null = null;
+  const runnerLoads: { label: string; seed: number; cores: number }[] = [];
+  if (settings.clientCores && o.fitRunner !== false) {
+    if (hostCores.length === chosen.machine.cores.count && settings.clientCores.every((c) => hostCores.includes(c))) runnerSimCores = settings.clientCores.map((c) => hostCores.indexOf(c));
+    else notes.push(`the runner's threads are pinned to host core(s) ${settings.clientCores.join(',')}, which do not map onto the simulated machine's cores one to one: the simulator runs without their CPU`);
+  }
 
   const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
     const snaps: Snapshot[] = [];
@@ -179,7 +191,9 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
       // with the host's knobs, echoes of a service also run the host's way:
       // extra requests to the service itself (SimPlatformOptions.serviceEcho)
       const hostKnobs = o.simKnobs !== 'all' && hostCaps !== null;
-      const sim = new SimPlatform(resolved, { seed, ...(hostKnobs ? { serviceEcho: 'requests' as const } : {}) });
+      const background = runnerSimCores ? runnerLoadFor(label, seed, { fcIds, beIds, seed0, simCores: runnerSimCores, hostRuns: runs }) : null;
+      if (background) runnerLoads.push({ label, seed, cores: background.cores });
+      const sim = new SimPlatform(resolved, { seed, ...(hostKnobs ? { serviceEcho: 'requests' as const } : {}), ...(background ? { backgroundLoad: background.load } : {}) });
       let platform: SimPlatform | HostKnobsPlatform = sim;
       if (hostKnobs) {
         platform = new HostKnobsPlatform(sim, hostCaps!);
@@ -383,6 +397,13 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     }
   }
 
+  if (runnerSimCores) {
+    const co = runnerLoads.filter((r) => !aloneTaskOf(r.label, [...fcIds, ...beIds]));
+    const fmt = (xs: number[]) => (xs.length ? `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}` : 'none');
+    notes.push(
+      `the runner's threads ran on host core(s) ${settings.clientCores!.join(',')} (hardware.clientCores); the simulator ran the same CPU on simulated core(s) ${runnerSimCores.join(',')}, from the host's alone runs (--no-fit-runner leaves it out): ${fmt(co.map((r) => r.cores))} cores in the co-located runs, ${fmt(runnerLoads.filter((r) => aloneTaskOf(r.label, [...fcIds, ...beIds])).map((r) => r.cores))} in the alone ones`,
+    );
+  }
   if (o.simKnobs === 'all') notes.push('the simulated platform offered all its knobs (--sim-knobs all), whatever the host had');
   else if (knobNote) notes.push(knobNote);
   const paths = fcIds.flatMap((id) => exp.seeds.filter((seed) => pathOf[pathKey(id, seed)]).map((seed) => pathOf[pathKey(id, seed)]));

@@ -34,6 +34,13 @@ export interface SimPlatformOptions {
   /** Record every event fired (time, label), to check determinism. */
   eventLog?: boolean;
   /**
+   * Load on cores from outside the scenario's tasks, in cores' worth of
+   * runnable threads per core (e.g. the host runner's own threads, which
+   * `umbra compare` mirrors when they are pinned): it takes CPU from the
+   * tasks there as a second-class thread would, and no policy sees it.
+   */
+  backgroundLoad?: { core: number; cores: number }[];
+  /**
    * How an echo of a first-class service runs. 'spare-core' (default): a
    * sample of the service's coming work on a spare core, which reports its
    * demand and leaves the service's queue alone. 'requests': as the host
@@ -145,6 +152,8 @@ export class SimPlatform implements Platform {
   private readonly cpuInputs: CpuTaskInput[];
   private readonly contentionInputs: ContentionTask[];
   private readonly extraLoad: Float64Array;
+  /** SimPlatformOptions.backgroundLoad per core (runnable threads' worth). */
+  private readonly backgroundLoad: Float64Array;
   private readonly cpuSharing: CpuSharing;
   private lastSolveNs = 0;
   private views: { allocation: TaskSample['allocation']; reserved: TaskSample['reserved'] }[] = [];
@@ -175,6 +184,13 @@ export class SimPlatform implements Platform {
     this.siblings = interferenceSiblings(m);
     this.solver = new ContentionSolver({ freqGHz: m.cores.freqGHz, ways: m.llc.ways, lineBytes: m.llc.lineBytes, ioBandwidthBytesPerSec: m.io.bandwidthBytesPerSec, llcSets: this.sets, coldHorizonSec: scenario.quantumNs / 1e9 }, this.dram);
     this.extraLoad = new Float64Array(m.cores.count);
+    this.backgroundLoad = new Float64Array(m.cores.count);
+    for (const b of opts.backgroundLoad ?? []) {
+      if (!(Number.isInteger(b.core) && b.core >= 0 && b.core < m.cores.count) || !(b.cores >= 0 && Number.isFinite(b.cores))) {
+        throw new Error(`backgroundLoad: core ${b.core} with ${b.cores} cores' worth is not on this ${m.cores.count}-core machine or not a load`);
+      }
+      this.backgroundLoad[b.core] += b.cores;
+    }
     this.cpuSharing = new CpuSharing(m.cores.count);
     this.coreOwners = new Int32Array(m.cores.count);
     if (opts.eventLog) this.q.log = [];
@@ -543,7 +559,8 @@ export class SimPlatform implements Platform {
     this.solves++;
     this.lastSolveNs = now;
     const m = this.scenario.machine;
-    const extraLoad = this.extraLoad.fill(0);
+    const extraLoad = this.extraLoad;
+    extraLoad.set(this.backgroundLoad);
     for (const e of this.echoLoad) if (e.untilNs > now) extraLoad[e.core] += 1;
     for (const t of this.tasks) {
       const a = this.alloc.alloc[t.index];
