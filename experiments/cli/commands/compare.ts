@@ -37,7 +37,7 @@ export const compareCommand: CliCommand = {
       .option('--point <i>', 'sweep point to compare', '0')
       .option('--no-fit-service', "keep the kernel's preset instructions per request (default: scaled to the host's CPU per request, from the first seed's alone runs)")
       .option('--no-fit-memory', "keep second-class kernels' preset memory intensity (default: apki and mlp scaled together so the simulated alone memory bandwidth matches the host stressor's, from the first seed's alone runs)")
-      .option('--no-fit-runner', "with the runner's threads pinned (hardware.clientCores), leave their CPU out of the simulated runs (default: the CPU they used in the host's alone runs runs on the same simulated cores)")
+      .option('--no-fit-runner', "with the runner's threads pinned (hardware.clientCores), leave their CPU out of the simulated runs (default: the CPU they used in the host's alone runs is added on the same simulated cores)")
       .option('--no-fit-path', "leave simulated latencies without the host's measurement path (default: each seed's alone difference in window p99 and mean, host - simulated, is added to that seed's simulated windows)")
       .option('--sim-knobs <which>', "knobs the simulated platform offers the policies: host (the ones the host has, the default) or all", 'host')
       .option('--stressors <impl>', "second-class work on the host: builtin (reports progress, the default), stress-ng, or auto")
