@@ -17,6 +17,7 @@
 //   (how late it was sent), doneNs[] (reply read, ns since startNs).
 // Request i goes on connection i % connections; redis answers a connection's
 // requests in order, so its next reply is its oldest request still marked sent.
+// Both threads run at SCHED_FIFO 1 when asked and permitted (LoadgenStart says why).
 #include "common.h"
 
 #include <arpa/inet.h>
@@ -239,7 +240,7 @@ struct Loadgen {
             break;
           }
           pos += size_t(len);
-          Complete(c, next[c], at, isError, conns);
+          Complete(next[c], at, isError, conns);
         }
         b.erase(0, pos);
       }
@@ -247,7 +248,7 @@ struct Loadgen {
   }
 
   // A reply on connection c: it answers the oldest request there still marked sent.
-  void Complete(size_t c, int64_t& i, int64_t at, bool isError, size_t conns) {
+  void Complete(int64_t& i, int64_t at, bool isError, size_t conns) {
     for (;;) {
       uint8_t st = Load(&status[i % cap]);
       if (st == STATUS_DROPPED) {
@@ -266,7 +267,6 @@ struct Loadgen {
     Store(&status[slot], uint8_t(isError ? REPLIED_ERROR : REPLIED));
     __atomic_add_fetch(&ctrl[COMPLETED], 1, __ATOMIC_ACQ_REL);
     i += int64_t(conns);
-    (void)c;
   }
 };
 
