@@ -264,6 +264,35 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
     expect(w.dropped).toBe(0);
   });
 
+  it('drops what is past the outstanding limit during a stall, counts it, and pairs the later replies with the right requests', async () => {
+    server = new FakeRedis(join(dir, 'd.sock'));
+    await server.listen();
+    gen = new OpenLoopLoadGenerator({
+      target: { socketPath: server.socketPath },
+      arrivals: new PoissonArrivals(2000, rngFor(9, 'a')),
+      rng: rngFor(9, 'k'),
+      keySpace: 100,
+      maxOutstanding: 20,
+      client,
+    });
+    await gen.start();
+    await sleep(100);
+    gen.takeWindow();
+    server.stalledUntilNs = Number(process.hrtime.bigint()) + 150e6;
+    await sleep(300);
+    const stalled = gen.takeWindow();
+    // ~300 requests were due during the stall; at most 20 could be outstanding
+    expect(stalled.dropped).toBeGreaterThan(150);
+    expect(stalled.errors).toBe(0);
+    await sleep(200);
+    const after = gen.takeWindow();
+    // replies after the stall belong to requests sent after it: fresh latencies, not the dropped ones' ages
+    expect(after.requests).toBeGreaterThan(200);
+    expect(after.p50Ns).toBeLessThan(20e6);
+    expect(after.errors).toBe(0);
+    expect(gen.outstanding()).toBeLessThan(20);
+  });
+
   it('replays the recently hot keys for warm-up within its budget, and runs bounded echo bursts', async () => {
     server = new FakeRedis(join(dir, 'w.sock'));
     await server.listen();
