@@ -398,10 +398,13 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   }
 
   if (runnerSimCores) {
-    const co = runnerLoads.filter((r) => !aloneTaskOf(r.label, [...fcIds, ...beIds]));
+    const ids = [...fcIds, ...beIds];
+    const co: number[] = [];
+    const alone: number[] = [];
+    for (const r of runnerLoads) (aloneTaskOf(r.label, ids) === null ? co : alone).push(r.cores);
     const fmt = (xs: number[]) => (xs.length ? `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}` : 'none');
     notes.push(
-      `the runner's threads ran on host core(s) ${settings.clientCores!.join(',')} (hardware.clientCores); the simulator ran the same CPU on simulated core(s) ${runnerSimCores.join(',')}, from the host's alone runs (--no-fit-runner leaves it out): ${fmt(co.map((r) => r.cores))} cores in the co-located runs, ${fmt(runnerLoads.filter((r) => aloneTaskOf(r.label, [...fcIds, ...beIds])).map((r) => r.cores))} in the alone ones`,
+      `the runner's threads ran on host core(s) ${settings.clientCores!.join(',')} (hardware.clientCores); the simulator ran the same CPU on simulated core(s) ${runnerSimCores.join(',')}, from the host's alone runs (--no-fit-runner leaves it out): ${fmt(co)} cores in the co-located runs, ${fmt(alone)} in the alone ones`,
     );
   }
   if (o.simKnobs === 'all') notes.push('the simulated platform offered all its knobs (--sim-knobs all), whatever the host had');

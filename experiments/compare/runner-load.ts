@@ -20,10 +20,11 @@ export interface RunnerLoad {
   cores: number;
 }
 
-/** Which task a run label is the alone run (or an alone fitting run) of; null for a co-located run. */
+/** Which task a run label is the alone run (or an alone fitting run: -preset, -fitN) of; null for a co-located run. */
 export function aloneTaskOf(label: string, taskIds: readonly string[]): string | null {
   for (const id of taskIds) {
-    if (label === `alone-${id}` || label === `alone-${id}-preset` || new RegExp(`^alone-${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-fit\\d+$`).test(label)) return id;
+    const prefix = `alone-${id}`;
+    if (label === prefix || (label.startsWith(`${prefix}-`) && /^(preset|fit\d+)$/.test(label.slice(prefix.length + 1)))) return id;
   }
   return null;
 }
@@ -34,19 +35,20 @@ export function runnerLoadFor(
   o: { fcIds: readonly string[]; beIds: readonly string[]; seed0: number; simCores: readonly number[]; hostRuns: readonly CompareRunRecord[] },
 ): RunnerLoad | null {
   if (o.simCores.length === 0) return null;
-  const runner = (l: string, s: number): number | null => o.hostRuns.find((r) => r.side === 'host' && r.label === l && r.seed === s)?.hostLoad?.runnerCores ?? null;
+  const runner = (id: string, s: number): number | null => o.hostRuns.find((r) => r.side === 'host' && r.label === `alone-${id}` && r.seed === s)?.hostLoad?.runnerCores ?? null;
+  // the host's alone run of a task on this seed, else on the first (the fitting runs' seed)
+  const aloneRunner = (id: string, s: number): number | null => runner(id, s) ?? runner(id, o.seed0);
   const spread = (cores: number): RunnerLoad => ({ load: o.simCores.map((core) => ({ core, cores: cores / o.simCores.length })), cores });
   const alone = aloneTaskOf(label, [...o.fcIds, ...o.beIds]);
   if (alone !== null) {
-    const fitting = label !== `alone-${alone}`;
-    const c = runner(`alone-${alone}`, fitting ? o.seed0 : seed) ?? runner(`alone-${alone}`, o.seed0);
+    const c = aloneRunner(alone, label === `alone-${alone}` ? seed : o.seed0);
     return c === null ? null : spread(c);
   }
-  const loops = o.beIds.map((id) => runner(`alone-${id}`, seed) ?? runner(`alone-${id}`, o.seed0)).filter((c): c is number => c !== null);
+  const loops = o.beIds.map((id) => aloneRunner(id, seed)).filter((c): c is number => c !== null);
   const controlLoop = loops.length ? loops.reduce((a, b) => a + b, 0) / loops.length : 0;
   let total = controlLoop;
   for (const id of o.fcIds) {
-    const c = runner(`alone-${id}`, seed) ?? runner(`alone-${id}`, o.seed0);
+    const c = aloneRunner(id, seed);
     if (c === null) return null;
     total += Math.max(0, c - controlLoop);
   }

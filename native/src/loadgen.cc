@@ -275,6 +275,19 @@ struct Loadgen {
 auto* running = new std::map<int, std::unique_ptr<Loadgen>>();
 int nextHandle = 1;
 
+// socket + connect; on failure the descriptor is closed again and errno kept
+int ConnectTo(int family, const sockaddr* addr, socklen_t len) {
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, addr, len) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
 int Connect(const std::string& socketPath, const std::string& host, int port) {
   int fd;
   if (!socketPath.empty()) {
@@ -285,14 +298,8 @@ int Connect(const std::string& socketPath, const std::string& host, int port) {
       return -1;
     }
     memcpy(a.sun_path, socketPath.c_str(), socketPath.size() + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = ConnectTo(AF_UNIX, reinterpret_cast<sockaddr*>(&a), sizeof a);
     if (fd < 0) return -1;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      int e = errno;
-      close(fd);
-      errno = e;
-      return -1;
-    }
   } else {
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -301,14 +308,8 @@ int Connect(const std::string& socketPath, const std::string& host, int port) {
       errno = EINVAL;
       return -1;
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = ConnectTo(AF_INET, reinterpret_cast<sockaddr*>(&a), sizeof a);
     if (fd < 0) return -1;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      int e = errno;
-      close(fd);
-      errno = e;
-      return -1;
-    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }

@@ -209,8 +209,8 @@ export class OpenLoopLoadGenerator {
   /** Connect, preload the key space (so GETs hit), and start sending. */
   async start(): Promise<void> {
     const n = Math.max(1, this.opts.connections ?? 4);
-    const addon = this.opts.client === 'native' ? nativeAddon() : null;
-    if (this.opts.client === 'native' && !addon?.loadgenStart) throw new Error('load generator: the native client needs the native addon, which did not load');
+    // resolveLoadClient throws when the native client is asked for and the addon did not load
+    const addon = this.opts.client === 'native' && resolveLoadClient('native') === 'native' ? nativeAddon() : null;
     for (let c = 0; c < n; c++) {
       this.pending.push([]);
       this.heads.push(0);

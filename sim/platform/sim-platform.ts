@@ -135,8 +135,8 @@ export class SimPlatform implements Platform {
   private readonly peakBytesPerSec: number;
   /** DRAM latency of a row miss on an idle channel (activate + read + burst). */
   private readonly unloadedDramNs: number;
-  /** Cache warm-ups moving lines now, each at its fixed rate until its end. */
-  private warmsRunning: { bytesPerSec: number; untilNs: number }[] = [];
+  /** Cache warm-ups waiting for a share of the DRAM peak: started again when a running one ends. */
+  private warmsWaiting: (() => void)[] = [];
   private lastIntegratedNs = 0;
   private lastObserveNs = -1;
   private dirty = true;
@@ -781,21 +781,17 @@ export class SimPlatform implements Platform {
     // all warm-ups together take at most WARM_SHARE_OF_PEAK of the channels'
     // peak. A budget shorter than that allows is stretched; a warm-up with no
     // share left waits for the first running one to end.
-    this.warmsRunning = this.warmsRunning.filter((w) => w.untilNs > now);
+    let runningBytesPerSec = 0;
+    for (const o of this.tasks) runningBytesPerSec += o.warmBytesPerSec;
     const latencyNs = Math.max(t.ans.dramLatencyNs, this.unloadedDramNs);
     const linesInFlight = WARM_LINES_IN_FLIGHT * Math.min(1, this.alloc.alloc[t.index].mbaPct / 100);
-    const headroom = WARM_SHARE_OF_PEAK * this.peakBytesPerSec - this.warmsRunning.reduce((x, w) => x + w.bytesPerSec, 0);
+    const headroom = WARM_SHARE_OF_PEAK * this.peakBytesPerSec - runningBytesPerSec;
     const rate = Math.min(bytes / (budgetNs / 1e9), (linesInFlight * this.lineBytes) / (latencyNs / 1e9), headroom);
     if (rate === headroom && !(headroom > 0.01 * WARM_SHARE_OF_PEAK * this.peakBytesPerSec)) {
-      const nextEnd = this.warmsRunning.reduce((x, w) => Math.min(x, w.untilNs), Infinity);
-      this.q.schedule(nextEnd, () => {
-        this.startWarm(t, resource, budgetNs);
-        if (this.dirty) this.resolve();
-      }, `warm-wait/${t.spec.id}`, 0);
+      this.warmsWaiting.push(() => this.startWarm(t, resource, budgetNs));
       return;
     }
     const durationNs = Math.ceil((bytes / rate) * 1e9);
-    this.warmsRunning.push({ bytesPerSec: rate, untilNs: now + durationNs });
     t.warmBytesPerSec += rate;
     t.warmingWays += gainWays;
     this.q.schedule(now + durationNs, () => {
@@ -803,6 +799,7 @@ export class SimPlatform implements Platform {
       t.warmingWays -= gainWays;
       t.occupancyWays = Math.min(t.profile.linesPerSet, t.occupancyWays + gainWays);
       if (this.llcExact && t.pattern) this.prefetchExact(t, gainWays);
+      for (const start of this.warmsWaiting.splice(0)) start();
       // solved at once, as an applied action is: the answer carries the
       // warm-up's traffic (up to half the DRAM peak), which must not outlive
       // it until the next quantum
