@@ -12,6 +12,7 @@
 import type { Rng } from '../../util/rng.js';
 import { F64Buffer } from '../../util/f64-buffer.js';
 import { windowPercentiles } from '../../util/select.js';
+import { fastExp } from '../../util/fast-exp.js';
 import type { DemandProfile } from '../workloads/demand-profile.js';
 
 const BUSY_SLOT_NS = 1_000_000;
@@ -244,9 +245,14 @@ export class LcService {
     for (let i = 0; i < out.length; i++) out[i] = this.instructionsFor(this.o.serviceRng.normal());
   }
 
-  /** Instructions of a request for a standard normal z (from the service's stream, or a burst's). */
+  /**
+   * Instructions of a request for a standard normal z (from the service's
+   * stream, or a burst's). fastExp, not Math.exp: on these random arguments
+   * Math.exp's range branches mispredict and cost more than the normal draw
+   * itself (util/fast-exp.ts).
+   */
   private instructionsFor(z: number): number {
-    return this.o.instrPerRequest * Math.exp(this.sigma * z - this.halfSigmaSq);
+    return this.o.instrPerRequest * fastExp(this.sigma * z - this.halfSigmaSq);
   }
 
   /** Start a probe burst of extra requests at `ratePerSec` for durationNs (see `burst`); false while one is running. */
