@@ -3,6 +3,7 @@
 // (means over seeds, and per seed in the JSON) and the simulator's error.
 import type { MachineDescription } from '../../sim/machine/machine-description.js';
 import type { MemoryFit } from './fit-memory-intensity.js';
+import { footprintLine, type ServiceFootprintFit } from './fit-service-footprint.js';
 import { meanFigures, sideFigures, simErrors, SIDE_FIGURES, type RunFigures, type SideFigures } from './compare-figures.js';
 import { SERVICE_FIT_TOLERANCE, withinServiceFitTolerance } from './fit-service-demand.js';
 
@@ -91,6 +92,8 @@ export interface Comparison {
   controlPeriodMs: number;
   stressors: string;
   fits: ServiceFit[];
+  /** First-class services' LLC accesses per request measured on the host (empty with --no-fit-footprint). */
+  footprints: ServiceFootprintFit[];
   /** Second-class kernels' memory intensity fitted to the host's alone bandwidth (empty with --no-fit-memory). */
   memoryFits: MemoryFit[];
   /** The measurement path added to simulated latencies (empty with --no-fit-path). */
@@ -100,8 +103,9 @@ export interface Comparison {
   runs: CompareRunRecord[];
 }
 
-export interface ComparisonInput extends Omit<Comparison, 'schema' | 'umbra' | 'spec' | 'machine' | 'rows' | 'memoryFits' | 'paths'> {
+export interface ComparisonInput extends Omit<Comparison, 'schema' | 'umbra' | 'spec' | 'machine' | 'rows' | 'memoryFits' | 'paths' | 'footprints'> {
   memoryFits?: MemoryFit[];
+  footprints?: ServiceFootprintFit[];
   paths?: PathFit[];
   specPath: string;
   version: string;
@@ -173,6 +177,7 @@ export function buildComparison(i: ComparisonInput): Comparison {
     controlPeriodMs: i.controlPeriodMs,
     stressors: i.stressors,
     fits: i.fits,
+    footprints: i.footprints ?? [],
     memoryFits: i.memoryFits ?? [],
     paths: i.paths ?? [],
     notes: i.notes,
@@ -242,6 +247,7 @@ export function comparisonMarkdown(c: Comparison): string {
         : `- Service demand of ${f.task}: ${f.hostCpuUsPerRequest!.toFixed(1)} us of CPU per request on the host alone, ${f.simPresetCpuUsPerRequest!.toFixed(1)} us in the simulator with the preset's ${f.presetInstrPerRequest} instructions: simulated with ${f.fittedInstrPerRequest} instructions per request (${f.simFittedCpuUsPerRequest === null ? 'n/a' : f.simFittedCpuUsPerRequest.toFixed(1)} us, ${f.steps} correction run(s)${fitMissed(f) ? `; not within ${SERVICE_FIT_TOLERANCE * 100}% of the host's when the runs ran out` : ''}).`,
     );
   }
+  for (const f of c.footprints) L.push(`- ${footprintLine(f)}.`);
   const gbs = (b: number | null) => (b === null ? 'n/a' : `${(b / 1e9).toFixed(2)} GB/s`);
   for (const f of c.memoryFits) {
     L.push(

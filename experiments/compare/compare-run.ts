@@ -46,7 +46,7 @@ import { KERNELS } from '../../sim/workloads/kernels/index.js';
 import { calibrateHostAll } from '../../runner/calibrate/calibrate-host.js';
 import { machineDescriptionYaml, machineFromCalibration } from '../../runner/calibrate/machine-from-calibration.js';
 import { startHardwareRun, hostCoreIds } from '../../runner/scenario/hardware-run.js';
-import { HostMappingError } from '../../runner/scenario/host-scenario.js';
+import { HostMappingError, hostTasksForScenario } from '../../runner/scenario/host-scenario.js';
 import { cpuLoadBetween, readCpuTimes } from '../../runner/probe/cpu-load.js';
 import { UsageError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -66,6 +66,8 @@ import { fitServiceDemand } from './fit-service-demand.js';
 import { HostKnobsPlatform, knobsMissingOnHost } from './host-knobs.js';
 import type { Capabilities } from '../../policies/platform.js';
 import { fitIntensity, hostMemBandwidth, intensityFields, type MemoryFit } from './fit-memory-intensity.js';
+import { apkiForFootprint, measureServiceFootprint, type ServiceFootprintFit } from './fit-service-footprint.js';
+import type { HostTaskSpec } from '../../runner/host-task-spec.js';
 
 export type PlatformSide = 'host' | 'sim';
 
@@ -81,6 +83,8 @@ export interface CompareOptions {
   point?: number;
   /** Scale the simulated service demand to the host's (default true). */
   fitService?: boolean;
+  /** Measure first-class services' LLC accesses per request on the host with cachegrind and simulate them (default true). */
+  fitFootprint?: boolean;
   /** Scale second-class kernels' memory intensity to the host stressors' alone bandwidth (default true). */
   fitMemory?: boolean;
   /** The simulated platform's knobs: the host's (default) or all the simulator has. */
@@ -124,10 +128,6 @@ async function chooseMachine(src: SpecSource, point: PreparedPoint, o: CompareOp
 /** The scenario with only these tasks (an alone run), each on its own initial cores. */
 function only(s: ScenarioSpec, ids: string[]): ScenarioSpec {
   return { ...s, tasks: s.tasks.filter((t) => ids.includes(t.id)) };
-}
-
-function withInstrPerRequest(s: ScenarioSpec, perTask: Record<string, number>): ScenarioSpec {
-  return withOverrides(s, Object.fromEntries(Object.entries(perTask).map(([id, n]) => [id, { instrPerRequest: n }])));
 }
 
 function withOverrides(s: ScenarioSpec, perTask: Record<string, Record<string, number>>): ScenarioSpec {
@@ -181,6 +181,24 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     else notes.push(`the runner's threads are pinned to host core(s) ${settings.clientCores.join(',')}, which do not map onto the simulated machine's cores one to one: the simulator runs without their CPU`);
   }
 
+  // How the spec's tasks become host workloads (runner/scenario/host-scenario.ts)
+  const hostMapping = {
+    stressors,
+    ...(settings.rateScale !== undefined ? { rateScale: settings.rateScale } : {}),
+    ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
+    ...(settings.keySpace !== undefined ? { keySpace: settings.keySpace } : {}),
+    ...(settings.valueBytes !== undefined ? { valueBytes: settings.valueBytes } : {}),
+    ...(settings.getRatio !== undefined ? { getRatio: settings.getRatio } : {}),
+    ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
+    client: settings.client,
+  };
+  /** A host mapping error as an error on the spec's field. */
+  const mappingError = (err: unknown): unknown => {
+    if (!(err instanceof HostMappingError)) return err;
+    const [head, ...rest] = err.field;
+    return specError(src, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
+  };
+
   const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
     const snaps: Snapshot[] = [];
     const resolved = await resolveFor(sc, exp.baseDir, seed);
@@ -216,25 +234,14 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
           seed,
           durationNs,
           coreIds: hostCores,
-          stressors,
-          ...(settings.rateScale !== undefined ? { rateScale: settings.rateScale } : {}),
-          ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
-          ...(settings.keySpace !== undefined ? { keySpace: settings.keySpace } : {}),
-          ...(settings.valueBytes !== undefined ? { valueBytes: settings.valueBytes } : {}),
-          ...(settings.getRatio !== undefined ? { getRatio: settings.getRatio } : {}),
-          ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
+          ...hostMapping,
           ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
           priority: settings.priority,
-          client: settings.client,
           ...(settings.clientCores !== undefined ? { clientCores: settings.clientCores } : {}),
           purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
         });
       } catch (err) {
-        if (err instanceof HostMappingError) {
-          const [head, ...rest] = err.field;
-          throw specError(src, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
-        }
-        throw err;
+        throw mappingError(err);
       }
       try {
         hostNotes = run.mapping.notes;
@@ -305,34 +312,77 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     return figures;
   };
 
+  // First-class services' LLC accesses per request, measured on the host
+  // (fit-service-footprint.ts); the simulated kernel's apki then follows the
+  // instructions per request each run uses (serviceFields).
+  const footprints: ServiceFootprintFit[] = [];
+  const accessesPerRequest: Record<string, number> = {};
+  const presetInstrOf = (id: string) => {
+    const task = scenario.tasks.find((t) => t.id === id)!;
+    return task.overrides?.instrPerRequest ?? KERNELS[task.kernel]?.instrPerRequest ?? 0;
+  };
+  if (o.fitFootprint !== false) {
+    for (const id of fcIds) {
+      const task = scenario.tasks.find((t) => t.id === id)!;
+      const fit: ServiceFootprintFit = { task: id, kernel: task.kernel, presetApki: task.overrides?.apki ?? KERNELS[task.kernel]?.apki ?? 0, measured: null, apki: null, instrPerRequest: null, note: null };
+      footprints.push(fit);
+      if (task.overrides?.apki !== undefined) {
+        fit.note = "the spec sets the kernel's apki (overrides.apki)";
+        continue;
+      }
+      let hostTask: HostTaskSpec;
+      try {
+        hostTask = hostTasksForScenario(await resolveFor(only(scenario, [id]), exp.baseDir, seed0), { ...hostMapping, hostCoreIds: hostCores, durationNs }).tasks[0];
+      } catch (err) {
+        throw mappingError(err);
+      }
+      log(`measuring the LLC accesses per request of ${id} with cachegrind (two runs of its service under valgrind) ...`);
+      const r = await measureServiceFootprint(hostTask, { seed: seed0, purpose: `umbra compare ${exp.name}: footprint of ${id}`, ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}) });
+      if ('reason' in r) {
+        fit.note = r.reason;
+        continue;
+      }
+      fit.measured = r.footprint;
+      accessesPerRequest[id] = r.footprint.llcAccessesPerRequest;
+    }
+  }
+  /** A service's kernel fields for `instr` instructions per request: its measured accesses per request kept. */
+  const serviceFields = (id: string, instr: number): Record<string, number> =>
+    accessesPerRequest[id] !== undefined ? { instrPerRequest: instr, apki: apkiForFootprint(accessesPerRequest[id], instr) } : { instrPerRequest: instr };
+
   // Service demand fitted on the first seed's alone runs.
   const fits: ServiceFit[] = [];
   const hostAlone0: Record<string, RunFigures> = {};
+  const instrOf: Record<string, number> = Object.fromEntries(fcIds.map((id) => [id, presetInstrOf(id)]));
   if (o.fitService !== false && fcIds.length) {
-    const perTask: Record<string, number> = {};
     for (const id of fcIds) {
       log(`fitting the service demand of ${id} on its alone runs (seed ${seed0}) ...`);
       const host = await runOnce('host', only(scenario, [id]), seed0, noopPolicy, `alone-${id}`);
       hostAlone0[id] = host;
-      const simPreset = await runOnce('sim', only(scenario, [id]), seed0, noopPolicy, `alone-${id}-preset`);
-      const task = scenario.tasks.find((t) => t.id === id)!;
-      const preset = task.overrides?.instrPerRequest ?? KERNELS[task.kernel]?.instrPerRequest ?? 0;
+      const preset = presetInstrOf(id);
+      const simAlone = (instr: number) => withOverrides(only(scenario, [id]), { [id]: serviceFields(id, instr) });
+      const simPreset = await runOnce('sim', simAlone(preset), seed0, noopPolicy, `alone-${id}-preset`);
       const perReq = (f: RunFigures) => (f.fc[id] && f.fc[id].completedRps > 0 ? f.fc[id].cpuCores / f.fc[id].completedRps : null);
       const h = perReq(host);
       const s = perReq(simPreset);
       if (h !== null && s !== null && s > 0 && preset > 0) {
-        const fit = await fitServiceDemand(preset, h, s, async (instr, step) =>
-          perReq(await runOnce('sim', withInstrPerRequest(only(scenario, [id]), { [id]: instr }), seed0, noopPolicy, `alone-${id}-fit${step}`)),
-        );
+        const fit = await fitServiceDemand(preset, h, s, async (instr, step) => perReq(await runOnce('sim', simAlone(instr), seed0, noopPolicy, `alone-${id}-fit${step}`)));
         const { instrPerRequest: instr, simCpuPerRequest: simCpu, steps } = fit;
-        perTask[id] = instr;
+        instrOf[id] = instr;
         fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: instr, hostCpuUsPerRequest: h * 1e6, simPresetCpuUsPerRequest: s * 1e6, simFittedCpuUsPerRequest: simCpu === null ? null : simCpu * 1e6, steps });
       } else {
         fits.push({ task: id, presetInstrPerRequest: preset, fittedInstrPerRequest: null, hostCpuUsPerRequest: h === null ? null : h * 1e6, simPresetCpuUsPerRequest: s === null ? null : s * 1e6, simFittedCpuUsPerRequest: null, steps: 0 });
         notes.push(`service demand of ${id} not fitted: no completed requests or CPU time in an alone run`);
       }
     }
-    scenario = withInstrPerRequest(scenario, perTask);
+  }
+  // the instructions kept (fitted or preset) with the apki of the measured footprint
+  const servicesMeasured = fcIds.filter((id) => fits.some((f) => f.task === id && f.fittedInstrPerRequest !== null) || accessesPerRequest[id] !== undefined);
+  scenario = withOverrides(scenario, Object.fromEntries(servicesMeasured.map((id) => [id, serviceFields(id, instrOf[id])])));
+  for (const f of footprints) {
+    if (accessesPerRequest[f.task] === undefined) continue;
+    f.instrPerRequest = instrOf[f.task];
+    f.apki = apkiForFootprint(accessesPerRequest[f.task], instrOf[f.task]);
   }
 
   // Second-class memory intensity fitted on the first seed's alone runs.
@@ -433,6 +483,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
     controlPeriodMs: point.spec.controlPeriodMs,
     stressors,
     fits,
+    footprints,
     memoryFits,
     paths,
     notes,

@@ -91,6 +91,26 @@ export interface LoadWindow {
 
 const nowNs = () => Number(process.hrtime.bigint());
 
+/** Share of requests that are GETs (the rest SET the key's value again). */
+export const DEFAULT_GET_RATIO = 0.9;
+
+/** Keys are KEY_PREFIX + index (the native client is handed the prefix). */
+const KEY_PREFIX = 'umbra:k:';
+
+export function redisKey(i: number): string {
+  return KEY_PREFIX + i;
+}
+
+/**
+ * The key of the next request: with probability hotRequestShare (default
+ * 0.8) one of the hottest hotKeyFraction (default 10%) of the key space,
+ * otherwise any key, uniformly.
+ */
+export function pickKeyIndex(rng: Rng, keySpace: number, hotKeyFraction = 0.1, hotRequestShare = 0.8): number {
+  const hot = Math.max(1, Math.floor(keySpace * hotKeyFraction));
+  return rng.next() < hotRequestShare ? rng.int(hot) : rng.int(keySpace);
+}
+
 export function connectRedis(target: RedisTarget, timeoutMs = 2000): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = target.socketPath ? connect(target.socketPath) : connect(target.port ?? 6379, target.host ?? '127.0.0.1');
@@ -203,7 +223,7 @@ export class OpenLoopLoadGenerator {
   }
 
   private key(i: number): string {
-    return `umbra:k:${i}`; // the native client builds the same names (keyPrefix)
+    return redisKey(i);
   }
 
   /** Connect, preload the key space (so GETs hit), and start sending. */
@@ -256,7 +276,7 @@ export class OpenLoopLoadGenerator {
         cap: RING,
         startNs: this.startNs,
         maxOutstanding: this.opts.maxOutstanding ?? 100_000,
-        keyPrefix: 'umbra:k:',
+        keyPrefix: KEY_PREFIX,
         valueBytes: this.value.length,
         spinNs: NATIVE_SPIN_NS,
         realtime: true,
@@ -308,7 +328,7 @@ export class OpenLoopLoadGenerator {
       const slot = i % RING;
       this.times[slot] = this.nextIntendedNs;
       this.keys[slot] = this.pickKey();
-      this.isGet[slot] = rng.next() < (this.opts.getRatio ?? 0.9) ? 1 : 0;
+      this.isGet[slot] = rng.next() < (this.opts.getRatio ?? DEFAULT_GET_RATIO) ? 1 : 0;
       Atomics.store(this.status, slot, 0);
       this.pending[i % conns].push(i);
       this.scheduled++;
@@ -371,9 +391,7 @@ export class OpenLoopLoadGenerator {
   }
 
   private pickKey(): number {
-    const rng = this.opts.rng;
-    const hot = Math.max(1, Math.floor(this.keySpace * (this.opts.hotKeyFraction ?? 0.1)));
-    return rng.next() < (this.opts.hotRequestShare ?? 0.8) ? rng.int(hot) : rng.int(this.keySpace);
+    return pickKeyIndex(this.opts.rng, this.keySpace, this.opts.hotKeyFraction, this.opts.hotRequestShare);
   }
 
   private remember(k: number): void {

@@ -1,6 +1,7 @@
 // `umbra compare` end to end on this host (short runs): the table has both
 // sides and the simulator's error computed from them, the service demand and
 // the stream kernel's memory intensity are fitted from the alone runs, the
+// service's LLC accesses per request are measured (cachegrind), the
 // measurement path is added, the simulated side is reproducible, and bad
 // input is refused with exit code 2.
 import { describe, expect, it } from 'vitest';
@@ -69,6 +70,19 @@ describe('umbra compare', () => {
       // ... by correction runs, the last of which is the simulated alone run reported
       expect(fit.steps).toBeGreaterThanOrEqual(1);
       expect(simCpuUs).toBeCloseTo(fit.simFittedCpuUsPerRequest!, 6);
+      // the service's LLC accesses per request, measured with cachegrind where valgrind is installed,
+      // kept as its instructions were fitted: apki = accesses x 1000 / instructions
+      expect(c.footprints).toHaveLength(1);
+      const fp = c.footprints[0];
+      if (findExecutable('valgrind')) {
+        expect(fp.measured!.llcAccessesPerRequest).toBeGreaterThan(0);
+        expect(fp.instrPerRequest).toBe(fit.fittedInstrPerRequest);
+        expect(fp.apki).toBeCloseTo((fp.measured!.llcAccessesPerRequest * 1000) / fp.instrPerRequest!, 9);
+        expect(readFileSync(join(out, 'compare.md'), 'utf8')).toMatch(/LLC accesses per request of kv: [\d.]+ .*measured with cachegrind/);
+      } else {
+        expect(fp.measured).toBeNull();
+        expect(fp.note).toMatch(/valgrind is not installed/);
+      }
       // the stream kernel's memory intensity was fitted on alone runs: its simulated alone bandwidth moved to the host stressor's
       expect(c.memoryFits).toHaveLength(1);
       const mf = c.memoryFits[0];
@@ -107,7 +121,7 @@ describe('umbra compare', () => {
     const dir = tempDir('compare-det');
     try {
       const spec = writeSpec(dir);
-      const flags = ['--no-fit-service', '--no-fit-memory', '--no-fit-path', '--quiet'];
+      const flags = ['--no-fit-service', '--no-fit-footprint', '--no-fit-memory', '--no-fit-path', '--quiet'];
       const a = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'a'), ...flags]);
       const b = await runCli(['compare', spec, '--machine', MACHINE, '--out', join(dir, 'b'), ...flags]);
       expect(a.code).toBe(0);

@@ -12,6 +12,7 @@ interface CompareFlags {
   duration?: string;
   point?: string;
   fitService?: boolean;
+  fitFootprint?: boolean;
   fitMemory?: boolean;
   fitPath?: boolean;
   fitRunner?: boolean;
@@ -36,6 +37,7 @@ export const compareCommand: CliCommand = {
       .option('--duration <ms>', "milliseconds per run instead of the spec's (the warm-up keeps its share)")
       .option('--point <i>', 'sweep point to compare', '0')
       .option('--no-fit-service', "keep the kernel's preset instructions per request (default: scaled to the host's CPU per request, from the first seed's alone runs)")
+      .option('--no-fit-footprint', "keep a service kernel's preset LLC accesses per instruction (default: its accesses per request measured with cachegrind on the host's own service, when valgrind is installed, and kept as the instructions per request are fitted)")
       .option('--no-fit-memory', "keep second-class kernels' preset memory intensity (default: apki and mlp scaled together so the simulated alone memory bandwidth matches the host stressor's, from the first seed's alone runs)")
       .option('--no-fit-runner', "with the runner's threads pinned (hardware.clientCores), leave their CPU out of the simulated runs (default: the CPU they used in the host's alone runs is added on the same simulated cores)")
       .option('--no-fit-path', "leave simulated latencies without the host's measurement path (default: each seed's alone difference in window p99 and mean, host - simulated, is added to that seed's simulated windows)")
@@ -65,6 +67,7 @@ export const compareCommand: CliCommand = {
           durationMs,
           point,
           fitService: opts.fitService,
+          fitFootprint: opts.fitFootprint,
           fitMemory: opts.fitMemory,
           fitPath: opts.fitPath,
           fitRunner: opts.fitRunner,
