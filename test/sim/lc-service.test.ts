@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LcService } from '../../sim/machine/lc-service.js';
 import { phaseProfile } from '../../sim/workloads/demand-profile.js';
+import { fastExp } from '../../util/fast-exp.js';
 import { rngFor } from '../../util/rng.js';
 
 describe('LcService', () => {
@@ -41,7 +42,7 @@ describe('LcService', () => {
         const gap = arrivalsRng.exp(1e9 / rate);
         if (t + gap < change) {
           t = Math.ceil(t + gap);
-          const instr = instrPerRequest * Math.exp(sigma * serviceRng.normal() - (sigma * sigma) / 2);
+          const instr = instrPerRequest * fastExp(sigma * serviceRng.normal() - (sigma * sigma) / 2);
           freeAtNs = Math.max(t, freeAtNs) + instr / speed;
           const w = Math.ceil(t / windowNs) - 1; // a window ends at, and includes, its end
           latencies[w].push(freeAtNs - t);
@@ -87,7 +88,7 @@ describe('LcService', () => {
     // reference: both request streams drawn one at a time, merged in time
     // order (an own request first on a tie), through a FCFS queue of at most maxQueue waiting
     const sigma = Math.sqrt(Math.log(1 + requestCv * requestCv));
-    const sizeOf = (z: number) => instrPerRequest * Math.exp(sigma * z - (sigma * sigma) / 2);
+    const sizeOf = (z: number) => instrPerRequest * fastExp(sigma * z - (sigma * sigma) / 2);
     const arrivalsRng = rngFor(seed, 'arrivals');
     const serviceRng = rngFor(seed, 'service');
     const burstRng = rngFor(seed, 'burst');
