@@ -520,7 +520,8 @@ export class OpenLoopLoadGenerator {
         const now = nowNs();
         while (next <= now && next - t0 < durationNs) {
           intended.push(next);
-          s.write(encodeCommand(['GET', this.key(this.pickKey())]));
+          // keys from the burst's own stream: the service's stream (opts.rng) draws the schedule's keys
+          s.write(encodeCommand(['GET', this.key(pickKeyIndex(rng, this.keySpace, this.opts.hotKeyFraction, this.opts.hotRequestShare))]));
           next += rng.exp(1e9 / burstRps);
         }
         if (now - t0 >= durationNs) resolve();
