@@ -100,12 +100,24 @@ describe('chained selections (how a window takes p99, then p95, then p50)', () =
 });
 
 describe('windowPercentiles (how a window takes p50, p95 and p99)', () => {
-  it('equals the nearest-rank values of a full sort, through the small top buffer and the long-window path', async () => {
+  it('gives the sorted ranks on a saturated window (nearly every request rejected: a run of Infinity)', async () => {
+    const { windowPercentiles } = await import('../util/select.js');
+    for (const finite of [0, 1, 10, 400, 600]) {
+      const a = new Float64Array(1000).fill(Infinity);
+      for (let i = 0; i < finite; i++) a[(i * 7919) % 1000] = 1000 + i;
+      const sorted = a.slice().sort();
+      const out = { p50: -1, p95: -1, p99: -1 };
+      windowPercentiles(a, out);
+      expect(out, `${finite} finite`).toEqual({ p50: sorted[499], p95: sorted[949], p99: sorted[989] });
+    }
+  });
+
+  it('equals the nearest-rank values of a full sort, with ties and rejected (Infinity) values', async () => {
     const fc = (await import('fast-check')).default;
     const { windowPercentiles } = await import('../util/select.js');
     fc.assert(
       fc.property(
-        // up to 3000 values: windows whose top 5% exceed the buffer take the other path
+        // up to 3000 values, ties and runs of Infinity among them
         fc.array(fc.oneof(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.constant(Infinity), fc.integer({ min: 0, max: 5 })), { minLength: 0, maxLength: 3000 }),
         (xs) => {
           const n = xs.length;
@@ -122,7 +134,7 @@ describe('windowPercentiles (how a window takes p50, p95 and p99)', () => {
       ),
       { numRuns: 300, seed: 29 },
     );
-    // sizes around the ranks' steps and both sides of the top buffer's limit (64 values above p95: n near 1280)
+    // sizes around the ranks' steps (and where p95 or p99 share the median's rank)
     let x = 7;
     for (const n of [1, 2, 19, 20, 21, 99, 100, 101, 1259, 1260, 1261, 1279, 1280, 1281, 3000]) {
       const a = Float64Array.from({ length: n }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 500) * 1000); // ties on purpose
