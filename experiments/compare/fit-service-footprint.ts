@@ -19,6 +19,7 @@ import { acquireHostLock } from '../../runner/safety/host-lock.js';
 import { defaultJournalDir } from '../../runner/journal/default-dir.js';
 import type { HostTaskSpec } from '../../runner/host-task-spec.js';
 import { rngFor } from '../../util/rng.js';
+import { DEFAULT_KEY_SPACE, DEFAULT_VALUE_BYTES } from '../../runner/workloads/redis-load-generator.js';
 
 export interface ServiceFootprintFit {
   task: string;
@@ -60,8 +61,8 @@ export async function measureServiceFootprint(
     const footprint = await measureRedisFootprint({
       redisBinary: redis,
       valgrindBinary: valgrind,
-      keySpace: w.keySpace ?? 10_000,
-      valueBytes: w.valueBytes ?? 64,
+      keySpace: w.keySpace ?? DEFAULT_KEY_SPACE,
+      valueBytes: w.valueBytes ?? DEFAULT_VALUE_BYTES,
       ...(w.getRatio !== undefined ? { getRatio: w.getRatio } : {}),
       requests: o.requests,
       rng: rngFor(o.seed, `footprint/${spec.id}`),

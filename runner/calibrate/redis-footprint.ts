@@ -34,6 +34,7 @@ import type { Rng } from '../../util/rng.js';
 import type { CacheInfo } from '../probe/topology.js';
 import { connectRedis, pickKeyIndex, redisCommands, redisKey, DEFAULT_GET_RATIO } from '../workloads/redis-load-generator.js';
 import { redisServerArgv, waitForRedis } from '../workloads/redis-server.js';
+import { registerRestorer } from '../safety/cleanup-hooks.js';
 
 /** One cache as cachegrind takes it (--I1/--D1/--LL=size,assoc,line). */
 export interface CacheGeometry {
@@ -182,7 +183,8 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
   const kill = () => {
     if (exitInfo === null) child.kill('SIGKILL');
   };
-  process.once('exit', kill);
+  // redis never exits by itself: stop it on every way out (exit, SIGINT, SIGTERM, SIGHUP)
+  const unregister = registerRestorer(kill);
   const timeoutMs = o.timeoutMs ?? 120_000;
   const timer = setTimeout(kill, timeoutMs);
   try {
@@ -218,7 +220,7 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
     clearTimeout(timer);
     kill();
     await exited;
-    process.off('exit', kill);
+    unregister();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -93,6 +93,9 @@ const nowNs = () => Number(process.hrtime.bigint());
 
 /** Share of requests that are GETs (the rest SET the key's value again). */
 export const DEFAULT_GET_RATIO = 0.9;
+/** Keys preloaded, and the bytes of each value, when the options do not say. */
+export const DEFAULT_KEY_SPACE = 10_000;
+export const DEFAULT_VALUE_BYTES = 64;
 
 /** Keys are KEY_PREFIX + index (the native client is handed the prefix). */
 const KEY_PREFIX = 'umbra:k:';
@@ -218,8 +221,8 @@ export class OpenLoopLoadGenerator {
   private totalCompleted = 0;
 
   constructor(private readonly opts: LoadGeneratorOptions) {
-    this.keySpace = opts.keySpace ?? 10_000;
-    this.value = 'v'.repeat(opts.valueBytes ?? 64);
+    this.keySpace = opts.keySpace ?? DEFAULT_KEY_SPACE;
+    this.value = 'v'.repeat(opts.valueBytes ?? DEFAULT_VALUE_BYTES);
   }
 
   private key(i: number): string {

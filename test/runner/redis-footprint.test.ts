@@ -4,7 +4,11 @@
 // redis-server are installed) a real measurement whose accesses per request
 // grow with the value size a GET reads.
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { findExecutable } from '../../runner/process/find-executable.js';
+import { ensureDistFresh, ROOT } from './helpers/cli-build.js';
 import {
   footprintCaches,
   footprintFromTotals,
@@ -108,4 +112,59 @@ describe('measuring redis under cachegrind', () => {
     expect(small.llcAccessesPerRequest).toBeGreaterThan(0);
     expect(big.llcReadsPerRequest).toBeGreaterThan(small.llcReadsPerRequest + 64);
   }, 120_000);
+
+  it.skipIf(!!skip)('SIGTERM during a measurement stops redis-server and valgrind with it', async () => {
+    ensureDistFresh();
+    const script = `
+      const { measureRedisFootprint } = await import(${JSON.stringify(join(ROOT, 'dist/runner/calibrate/redis-footprint.js'))});
+      const { rngFor } = await import(${JSON.stringify(join(ROOT, 'dist/util/rng.js'))});
+      const g = { sizeBytes: 32768, ways: 8, lineBytes: 64 };
+      await measureRedisFootprint({ redisBinary: ${JSON.stringify(redis)}, valgrindBinary: ${JSON.stringify(valgrind)}, keySpace: 100, valueBytes: 64, requests: 10000000, rng: rngFor(1, 'k'), caches: { l1i: g, l1d: g, ll: { sizeBytes: 1 << 20, ways: 8, lineBytes: 64 }, llIsPrivate: true } });
+    `;
+    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    const childrenOf = (pid: number): number[] =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === pid;
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const alive = (pid: number) => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    // the first valgrind child is the baseline run (no requests), which shuts redis down itself;
+    // the second serves the 10 million requests: wait for it, and until its redis listens
+    let first: number[] = [];
+    for (let i = 0; i < 400 && first.length === 0; i++) {
+      await sleep(50);
+      first = childrenOf(node.pid!);
+    }
+    expect(first.length).toBeGreaterThan(0);
+    let kids: number[] = [];
+    for (let i = 0; i < 600 && kids.length === 0; i++) {
+      await sleep(50);
+      kids = childrenOf(node.pid!).filter((k) => !first.includes(k));
+    }
+    expect(kids.length).toBeGreaterThan(0);
+    const args = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+    const socket = args[args.indexOf('--unixsocket') + 1];
+    for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(50);
+    expect(existsSync(socket)).toBe(true);
+    await sleep(500);
+    const exited = new Promise<NodeJS.Signals | null>((r) => node.once('exit', (_c, sig) => r(sig)));
+    node.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    for (let i = 0; i < 40 && kids.some(alive); i++) await sleep(50);
+    expect(kids.filter(alive)).toEqual([]);
+  }, 60_000);
 });
+
