@@ -26,15 +26,19 @@
 // What it cannot see: the kernel's side of each request (socket buffers,
 // epoll), which valgrind does not run. Those accesses are left out; the
 // report says so.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Rng } from '../../util/rng.js';
 import type { CacheInfo } from '../probe/topology.js';
 import { connectRedis, pickKeyIndex, redisCommands, redisKey, DEFAULT_GET_RATIO } from '../workloads/redis-load-generator.js';
 import { redisServerArgv, waitForRedis } from '../workloads/redis-server.js';
 import { registerRestorer } from '../safety/cleanup-hooks.js';
+import { Journal } from '../journal/journal.js';
+import { defaultJournalDir } from '../journal/default-dir.js';
+import { ProcessManager } from '../process/process-manager.js';
+import { NodeHostFs } from '../fs/impl/node-fs.js';
+import { hostPaths } from '../host-paths.js';
 
 /** One cache as cachegrind takes it (--I1/--D1/--LL=size,assoc,line). */
 export interface CacheGeometry {
@@ -58,6 +62,8 @@ export interface RedisFootprintOptions {
   caches: FootprintCaches;
   /** Per valgrind run, start to exit (default 120 s). */
   timeoutMs?: number;
+  /** Where the runs' journals go (default: the runner's, defaultJournalDir). */
+  journalDir?: string;
 }
 
 export interface RedisFootprint {
@@ -165,30 +171,21 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
   const outFile = join(dir, 'cachegrind.out');
   const launch = redisServerArgv(o.redisBinary, dir);
   const argv = [o.valgrindBinary, '--tool=cachegrind', '--cache-sim=yes', `--cachegrind-out-file=${outFile}`, cacheArg('I1', caches.l1i), cacheArg('D1', caches.l1d), cacheArg('LL', caches.ll), ...launch.argv];
-  const child: ChildProcess = spawn(argv[0], argv.slice(1), { shell: false, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-  let exitInfo: string | null = null;
-  const exited = new Promise<void>((res) => {
-    child.once('exit', (code, signal) => {
-      exitInfo = `exit ${code ?? signal}`;
-      res();
-    });
-    child.once('error', (err) => {
-      exitInfo = err.message;
-      res();
-    });
-  });
-  const kill = () => {
-    if (exitInfo === null) child.kill('SIGKILL');
-  };
-  // redis never exits by itself: stop it on every way out (exit, SIGINT, SIGTERM, SIGHUP)
-  const unregister = registerRestorer(kill);
+  // Started as the runner starts its processes (argv, own process group,
+  // journaled with its start time): redis never exits by itself, so it is
+  // stopped on every way out (exit, SIGINT, SIGTERM, SIGHUP: cleanup hooks)
+  // and, after a SIGKILL of this process, by the next run or `umbra cleanup`.
+  const procRoot = hostPaths().procRoot;
+  const journal = Journal.create(o.journalDir ?? defaultJournalDir(), `footprint-${basename(dir).slice('umbra-footprint-'.length)}`, procRoot);
+  const deps = { fs: new NodeHostFs(), procRoot, killGraceMs: 500 };
+  const unregister = registerRestorer(() => journal.restore(deps));
   const timeoutMs = o.timeoutMs ?? 120_000;
-  const timer = setTimeout(kill, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await waitForRedis(launch.socketPath, Math.min(timeoutMs, 60_000), () => (exitInfo ? `${exitInfo}: ${lastLine(stderr)}` : null));
+    const proc = new ProcessManager(journal, procRoot).spawn('redis-server under cachegrind', argv);
+    const why = () => `${proc.exitCode !== null ? `exit code ${proc.exitCode}` : `signal ${proc.exitSignal}`}: ${proc.stderrTail.slice(-1)[0] ?? 'no output'}`;
+    timer = setTimeout(() => journal.restore(deps), timeoutMs);
+    await waitForRedis(launch.socketPath, Math.min(timeoutMs, 60_000), () => (proc.exited ? why() : null));
     const s = await connectRedis({ socketPath: launch.socketPath }, 10_000);
     try {
       const value = 'v'.repeat(o.valueBytes);
@@ -207,25 +204,21 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
     } finally {
       s.destroySoon();
     }
-    await exited;
-    if (child.exitCode !== 0) throw new Error(`redis-server under cachegrind ended with ${exitInfo}: ${lastLine(stderr)}`);
+    await proc.exit;
+    if (proc.exitCode !== 0) throw new Error(`redis-server under cachegrind ended with ${why()}`);
     let text: string;
     try {
       text = readFileSync(outFile, 'utf8');
     } catch {
-      throw new Error(`cachegrind wrote no ${outFile}: ${lastLine(stderr)}`);
+      throw new Error(`cachegrind wrote no ${outFile}: ${why()}`);
     }
     return parseCachegrindSummary(text, outFile);
   } finally {
     clearTimeout(timer);
-    kill();
-    await exited;
+    const report = journal.restore(deps);
     unregister();
     rmSync(dir, { recursive: true, force: true });
+    if (!report.complete) throw new Error(`stopping redis-server under cachegrind failed: ${report.failures.map((f) => f.error).join('; ')}; run umbra cleanup`);
   }
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter(Boolean);
-  return lines.length ? lines[lines.length - 1] : 'no output';
-}

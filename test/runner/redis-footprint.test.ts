@@ -5,10 +5,11 @@
 // grow with the value size a GET reads.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from '../../runner/process/find-executable.js';
 import { ensureDistFresh, ROOT } from './helpers/cli-build.js';
+import { runCli, tempDir } from '../experiments/helpers.js';
 import {
   footprintCaches,
   footprintFromTotals,
@@ -113,13 +114,17 @@ describe('measuring redis under cachegrind', () => {
     expect(big.llcReadsPerRequest).toBeGreaterThan(small.llcReadsPerRequest + 64);
   }, 120_000);
 
-  it.skipIf(!!skip)('SIGTERM during a measurement stops redis-server and valgrind with it', async () => {
+  it.skipIf(!!skip).each([
+    ['SIGTERM', 'stops redis-server and valgrind with it'],
+    ['SIGKILL', 'leaves a journal from which umbra cleanup stops redis-server and valgrind'],
+  ] as const)('%s during a measurement %s', async (signal) => {
     ensureDistFresh();
+    const journalDir = tempDir('footprint-journal');
     const script = `
       const { measureRedisFootprint } = await import(${JSON.stringify(join(ROOT, 'dist/runner/calibrate/redis-footprint.js'))});
       const { rngFor } = await import(${JSON.stringify(join(ROOT, 'dist/util/rng.js'))});
       const g = { sizeBytes: 32768, ways: 8, lineBytes: 64 };
-      await measureRedisFootprint({ redisBinary: ${JSON.stringify(redis)}, valgrindBinary: ${JSON.stringify(valgrind)}, keySpace: 100, valueBytes: 64, requests: 10000000, rng: rngFor(1, 'k'), caches: { l1i: g, l1d: g, ll: { sizeBytes: 1 << 20, ways: 8, lineBytes: 64 }, llIsPrivate: true } });
+      await measureRedisFootprint({ redisBinary: ${JSON.stringify(redis)}, valgrindBinary: ${JSON.stringify(valgrind)}, keySpace: 100, valueBytes: 64, requests: 10000000, rng: rngFor(1, 'k'), caches: { l1i: g, l1d: g, ll: { sizeBytes: 1 << 20, ways: 8, lineBytes: 64 }, llIsPrivate: true }, journalDir: ${JSON.stringify(journalDir)} });
     `;
     const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
     const childrenOf = (pid: number): number[] =>
@@ -141,30 +146,45 @@ describe('measuring redis under cachegrind', () => {
         return false;
       }
     };
-    // the first valgrind child is the baseline run (no requests), which shuts redis down itself;
-    // the second serves the 10 million requests: wait for it, and until its redis listens
-    let first: number[] = [];
-    for (let i = 0; i < 400 && first.length === 0; i++) {
-      await sleep(50);
-      first = childrenOf(node.pid!);
+    try {
+      // the first valgrind child is the baseline run (no requests), which shuts redis down itself;
+      // the second serves the 10 million requests: wait for it, and until its redis listens
+      let first: number[] = [];
+      for (let i = 0; i < 400 && first.length === 0; i++) {
+        await sleep(50);
+        first = childrenOf(node.pid!);
+      }
+      expect(first.length).toBeGreaterThan(0);
+      let kids: number[] = [];
+      for (let i = 0; i < 600 && kids.length === 0; i++) {
+        await sleep(50);
+        kids = childrenOf(node.pid!).filter((k) => !first.includes(k));
+      }
+      expect(kids.length).toBeGreaterThan(0);
+      const args = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+      const socket = args[args.indexOf('--unixsocket') + 1];
+      for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(50);
+      expect(existsSync(socket)).toBe(true);
+      await sleep(500);
+      const exited = new Promise<NodeJS.Signals | null>((r) => node.once('exit', (_c, sig) => r(sig)));
+      node.kill(signal);
+      expect(await exited).toBe(signal);
+      if (signal === 'SIGKILL') {
+        // nothing ran in the killed process: redis is still there, and the journal says how to stop it
+        await sleep(300);
+        expect(kids.filter(alive)).toEqual(kids);
+        const r = await runCli(['cleanup', '--journal-dir', journalDir, '--json']);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout).results.map((x: { outcome: string }) => x.outcome)).toEqual(['restored']);
+      }
+      for (let i = 0; i < 40 && kids.some(alive); i++) await sleep(50);
+      expect(kids.filter(alive)).toEqual([]);
+      // and no journal is left behind
+      expect(readdirSync(journalDir).filter((f) => f.endsWith('.journal'))).toEqual([]);
+    } finally {
+      node.kill('SIGKILL');
+      rmSync(journalDir, { recursive: true, force: true });
     }
-    expect(first.length).toBeGreaterThan(0);
-    let kids: number[] = [];
-    for (let i = 0; i < 600 && kids.length === 0; i++) {
-      await sleep(50);
-      kids = childrenOf(node.pid!).filter((k) => !first.includes(k));
-    }
-    expect(kids.length).toBeGreaterThan(0);
-    const args = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
-    const socket = args[args.indexOf('--unixsocket') + 1];
-    for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(50);
-    expect(existsSync(socket)).toBe(true);
-    await sleep(500);
-    const exited = new Promise<NodeJS.Signals | null>((r) => node.once('exit', (_c, sig) => r(sig)));
-    node.kill('SIGTERM');
-    expect(await exited).toBe('SIGTERM');
-    for (let i = 0; i < 40 && kids.some(alive); i++) await sleep(50);
-    expect(kids.filter(alive)).toEqual([]);
   }, 60_000);
 });
 
