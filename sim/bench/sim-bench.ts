@@ -54,6 +54,8 @@ export interface FastModeBenchResult {
   speedupVsRealtime: number;
   /** Each window's, in the order run. */
   speedupRuns: number[];
+  /** The machine reference loop's speed right before each window (referenceLoopMops). */
+  referenceMopsRuns: number[];
   tasks: number;
   /** Contention solves in the median window. */
   solves: number;
@@ -65,6 +67,30 @@ export interface FastModeBenchResult {
   warmupSeconds: number;
   /** Simulated s per wall s over the warm-up itself: a fresh process, its code still being compiled. */
   warmupSpeedupVsRealtime: number;
+}
+
+/**
+ * A fixed JavaScript loop (a multiply-add and a data-dependent branch per
+ * step over a 64 KiB table, 4 million steps, about 15 ms), in million steps
+ * per wall second. Nothing in umbra changes it, so it moves only with the
+ * machine: timed right before each fast-mode window, it tells a slow window
+ * on a slow machine (this VM's speed drops by up to 40% for seconds at a
+ * time, steal time reading 0) from a slow simulator.
+ */
+export function referenceLoopMops(steps = 4_000_000): number {
+  const table = new Float64Array(8192);
+  for (let i = 0; i < table.length; i++) table[i] = (i * 2654435761) % 1000;
+  let x = 1;
+  let acc = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < steps; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    const v = table[(x >>> 8) & 8191];
+    acc = v > 500 ? acc * 0.999 + v : acc + v * 0.5;
+  }
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (acc === -1) throw new Error('unreachable'); // keeps the loop's result live
+  return steps / sec / 1e6;
 }
 
 /**
@@ -98,8 +124,10 @@ export async function benchFastMode(simSeconds = 10, warmupSeconds = 10, repeats
     p.observe();
   }
   const warmupWallSeconds = (performance.now() - warm0) / 1000;
-  const windows: { wallSeconds: number; solves: number; solveMs: number; requests: number }[] = [];
+  const windows: { wallSeconds: number; solves: number; solveMs: number; requests: number; referenceMops: number }[] = [];
+  referenceLoopMops(); // compiled before the first timed one
   for (let r = 0; r < Math.max(1, repeats); r++) {
+    const referenceMops = referenceLoopMops();
     const solves0 = p.solves;
     const solveMs0 = p.solveWallMs;
     let requests = 0;
@@ -109,7 +137,7 @@ export async function benchFastMode(simSeconds = 10, warmupSeconds = 10, repeats
       p.advance(t + periodNs);
       for (const task of p.observe().tasks) requests += task.latency?.requests ?? 0;
     }
-    windows.push({ wallSeconds: (performance.now() - w0) / 1000, solves: p.solves - solves0, solveMs: p.solveWallMs - solveMs0, requests });
+    windows.push({ wallSeconds: (performance.now() - w0) / 1000, solves: p.solves - solves0, solveMs: p.solveWallMs - solveMs0, requests, referenceMops });
   }
   const median = [...windows].sort((a, b) => a.wallSeconds - b.wallSeconds)[Math.floor((windows.length - 1) / 2)];
   return {
@@ -117,6 +145,7 @@ export async function benchFastMode(simSeconds = 10, warmupSeconds = 10, repeats
     wallSeconds: median.wallSeconds,
     speedupVsRealtime: simSeconds / median.wallSeconds,
     speedupRuns: windows.map((w) => simSeconds / w.wallSeconds),
+    referenceMopsRuns: windows.map((w) => w.referenceMops),
     tasks: resolved.tasks.length,
     solves: median.solves,
     solveShare: median.solveMs / 1000 / median.wallSeconds,

@@ -37,6 +37,7 @@ export const benchCommand: CliCommand = {
         const fast = await benchFastMode(opts.quick ? 2 : 10, 10, windows);
         out.fastModeSpeedupVsRealtime = Number(fast.speedupVsRealtime.toFixed(1));
         out.fastModeSpeedupRuns = fast.speedupRuns.map((x) => Number(x.toFixed(1)));
+        out.fastModeReferenceMopsRuns = fast.referenceMopsRuns.map((x) => Number(x.toFixed(1)));
         out.fastModeWarmupSpeedupVsRealtime = Number(fast.warmupSpeedupVsRealtime.toFixed(1));
         out.fastModeSimulatedSeconds = fast.simulatedSeconds;
         out.fastModeWallSeconds = Number(fast.wallSeconds.toFixed(3));
@@ -66,6 +67,7 @@ export const benchCommand: CliCommand = {
           ...(out.llcExactJsAccessesPerSec ? [['exact LLC accesses/s (pure JS fallback)', out.llcExactJsAccessesPerSec as number, '']] : []),
           ['fast mode x real time (32 tasks), median window', out.fastModeSpeedupVsRealtime as number, 'target >= 200x'],
           ['  each window', (out.fastModeSpeedupRuns as number[]).join(', '), ''],
+          ['  machine reference loop before each window, M steps/s', (out.fastModeReferenceMopsRuns as number[]).join(', '), 'moves with the machine only'],
           ['  over its first 10 simulated s (code still compiling)', out.fastModeWarmupSpeedupVsRealtime as number, ''],
           ['  of its wall time: contention solves (%)', Math.round((out.fastModeSolveShare as number) * 100), `${fast.solves} solves, ${out.fastModeUsPerSolve} us each`],
           ['  the rest (requests, events, observe), ms per simulated s', out.fastModeOtherMsPerSimSecond as number, ''],
