@@ -103,11 +103,19 @@ export interface UmbraNative {
   loadgenStart(o: LoadgenStartOptions): SyscallResult & { handle?: number; realtime?: boolean; realtimeError?: string };
   /** Stop both threads and close the connections. */
   loadgenStop(handle: number): SyscallResult;
+  /**
+   * A thread pinned to `core` that wakes rateHz times a second and does
+   * nothing else (SCHED_FIFO 1 when realtime and permitted; see
+   * native/src/waker.cc): the calibration of a wake-up's cost to a job.
+   */
+  wakerStart(core: number, rateHz: number, realtime: boolean): SyscallResult & { handle?: number; realtime?: boolean; realtimeError?: string };
+  /** Stop it: the wake-ups it made and its CPU time. */
+  wakerStop(handle: number): SyscallResult & { wakeups?: number; cpuNs?: number };
   llcAccessBatch(tags: Int32Array, meta: Int32Array, owner: Uint8Array, occupancy: Int32Array, setBits: number, task: number, mask: number, blocks: Int32Array, start: number, end: number): number;
 }
 
 /** The abiVersion native/src/umbra.cc exports; a build with another one is stale. */
-export const NATIVE_ABI_VERSION = 8;
+export const NATIVE_ABI_VERSION = 9;
 
 export interface NativeStatus {
   available: boolean;

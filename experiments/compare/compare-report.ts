@@ -58,7 +58,8 @@ export interface CompareRunRecord {
    * run's tasks, this process (control loop, load generator), and everything
    * else (other tenants of a shared host); VM steal separately.
    */
-  hostLoad: { busyCores: number; taskCores: number; runnerCores: number; otherCores: number; stealCores: number } | null;
+  /** runnerWakeupsPerSec: how often umbra's own threads woke (voluntary context switches); absent in older files. */
+  hostLoad: { busyCores: number; taskCores: number; runnerCores: number; runnerWakeupsPerSec?: number; otherCores: number; stealCores: number } | null;
 }
 
 export type Errors = Record<keyof SideFigures, number | null>;

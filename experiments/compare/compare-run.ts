@@ -175,7 +175,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   // into the simulated runs on the same cores (runner-load.ts). Core k of
   // the simulated machine is host core hostCores[k] when the counts match.
   let runnerSimCores: number[] | null = null;
-  const runnerLoads: { label: string; seed: number; cores: number }[] = [];
+  const runnerLoads: { label: string; seed: number; cores: number; wakeupsPerSec: number }[] = [];
   if (settings.clientCores && o.fitRunner !== false) {
     if (hostCores.length === chosen.machine.cores.count && settings.clientCores.every((c) => hostCores.includes(c))) runnerSimCores = settings.clientCores.map((c) => hostCores.indexOf(c));
     else notes.push(`the runner's threads are pinned to host core(s) ${settings.clientCores.join(',')}, which do not map onto the simulated machine's cores one to one: the simulator runs without their CPU`);
@@ -210,7 +210,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
       // extra requests to the service itself (SimPlatformOptions.serviceEcho)
       const hostKnobs = o.simKnobs !== 'all' && hostCaps !== null;
       const background = runnerSimCores ? runnerLoadFor(label, seed, { fcIds, beIds, seed0, simCores: runnerSimCores, hostRuns: runs }) : null;
-      if (background) runnerLoads.push({ label, seed, cores: background.cores });
+      if (background) runnerLoads.push({ label, seed, cores: background.cores, wakeupsPerSec: background.wakeupsPerSec });
       const sim = new SimPlatform(resolved, { seed, ...(hostKnobs ? { serviceEcho: 'requests' as const } : {}), ...(background ? { backgroundLoad: background.load } : {}) });
       let platform: SimPlatform | HostKnobsPlatform = sim;
       if (hostKnobs) {
@@ -247,6 +247,10 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
         hostNotes = run.mapping.notes;
         hostCaps ??= run.capabilities();
         const cpu0 = readCpuTimes();
+        // every thread's voluntary context switches (getrusage, which keeps
+        // the counts of threads that exited: the load generator's are joined
+        // when the run closes)
+        const wake0 = process.resourceUsage().voluntaryContextSwitches;
         const self0 = process.cpuUsage();
         const wall0 = process.hrtime.bigint();
         const r = await runControlLoop(run, policy, { durationNs, periodNs, onWindow: (s) => snaps.push(s) });
@@ -254,6 +258,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
         const cpu1 = readCpuTimes();
         const wallNs = Number(process.hrtime.bigint() - wall0);
         const self = process.cpuUsage(self0);
+        const wakeups = process.resourceUsage().voluntaryContextSwitches - wake0;
         if (cpu0 && cpu1 && snaps.length > 1) {
           const load = cpuLoadBetween(cpu0, cpu1, wallNs);
           const first = snaps[0];
@@ -265,6 +270,7 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
             busyCores: load.busyCores,
             stealCores: load.stealCores,
             runnerCores: ((self.user + self.system) * 1e3) / wallNs,
+            runnerWakeupsPerSec: (wakeups * 1e9) / wallNs,
             taskCores,
             otherCores: Math.max(0, load.busyCores - taskCores - ((self.user + self.system) * 1e3) / wallNs),
           };
@@ -449,12 +455,15 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
 
   if (runnerSimCores) {
     const ids = [...fcIds, ...beIds];
-    const co: number[] = [];
-    const alone: number[] = [];
-    for (const r of runnerLoads) (aloneTaskOf(r.label, ids) === null ? co : alone).push(r.cores);
-    const fmt = (xs: number[]) => (xs.length ? `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}` : 'none');
+    const co = runnerLoads.filter((r) => aloneTaskOf(r.label, ids) === null);
+    const alone = runnerLoads.filter((r) => aloneTaskOf(r.label, ids) !== null);
+    const fmt = (xs: number[], digits: number) => (xs.length ? `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}` : 'none');
+    const costNs = chosen.machine.cores.wakeupCostNs ?? 0;
     notes.push(
-      `the runner's threads ran on host core(s) ${settings.clientCores!.join(',')} (hardware.clientCores); the simulator ran the same CPU on simulated core(s) ${runnerSimCores.join(',')}, from the host's alone runs (--no-fit-runner leaves it out): ${fmt(co)} cores in the co-located runs, ${fmt(alone)} in the alone ones`,
+      `the runner's threads ran on host core(s) ${settings.clientCores!.join(',')} (hardware.clientCores); the simulator ran the same CPU on simulated core(s) ${runnerSimCores.join(',')}, from the host's alone runs (--no-fit-runner leaves it out): ${fmt(co.map((r) => r.cores), 2)} cores in the co-located runs, ${fmt(alone.map((r) => r.cores), 2)} in the alone ones` +
+        (costNs > 0
+          ? `; and their wake-ups there (${fmt(co.map((r) => r.wakeupsPerSec), 0)} a second co-located, ${fmt(alone.map((r) => r.wakeupsPerSec), 0)} alone), each costing the core's other work the machine's ${+costNs.toFixed(0)} ns (cores.wakeupCostNs)`
+          : '; their wake-ups cost nothing more there (the machine description has no cores.wakeupCostNs)'),
     );
   }
   if (o.simKnobs === 'all') notes.push('the simulated platform offered all its knobs (--sim-knobs all), whatever the host had');

@@ -45,5 +45,6 @@ void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterMicrobench(Napi::Env env, Napi::Object exports);
 void RegisterLlc(Napi::Env env, Napi::Object exports);
 void RegisterLoadgen(Napi::Env env, Napi::Object exports);
+void RegisterWaker(Napi::Env env, Napi::Object exports);
 
 }  // namespace umbra

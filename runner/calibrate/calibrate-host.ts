@@ -14,6 +14,7 @@ import { computeOpsPerSec, pointerChaseNs, streamBytesPerSec, type KernelImpl } 
 import { measureCoreInterference, type CoreInterferenceMeasurement } from './core-interference.js';
 import { measureStreamStressor, type StressorBandwidth } from './stressor-bandwidth.js';
 import { measureLoadedLatency, type LoadedLatency } from './loaded-latency.js';
+import { measureWakeupCost, type WakeupCost } from './wakeup-cost.js';
 
 export interface HostCalibration {
   schema: 'umbra-host-calibration/1';
@@ -40,6 +41,8 @@ export interface HostCalibration {
   streamStressor?: StressorBandwidth | { unavailable: string };
   /** DRAM latency alone and next to a streaming copy on another core (loaded-latency.ts), or why it was not measured. */
   loadedLatency?: LoadedLatency | { unavailable: string };
+  /** What the stream stressor loses to each wake-up of a thread on its core (wakeup-cost.ts), or why it was not measured. */
+  wakeupCost?: WakeupCost | { unavailable: string };
   seed: number | string;
 }
 
@@ -121,8 +124,9 @@ export const STREAM_STRESSOR_BYTES = 256 * 1024 * 1024;
 /**
  * calibrateHost plus the measurements that need threads or processes of
  * their own: core interference (the compute kernel alone and in pairs of
- * cores), DRAM latency next to a copy on another core, and the built-in
- * stream stressor's bandwidth alone on one core.
+ * cores), DRAM latency next to a copy on another core, the built-in
+ * stream stressor's bandwidth alone on one core, and what it loses to each
+ * wake-up of another thread on that core.
  */
 export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCalibration> {
   const cal = calibrateHost(o);
@@ -147,6 +151,12 @@ export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCa
     cal.streamStressor = await measureStreamStressor({ core: cores[0], workingSetBytes: STREAM_STRESSOR_BYTES, seconds: o.quick ? 0.8 : 1.5 });
   } catch (err) {
     cal.streamStressor = { unavailable: (err as Error).message };
+  }
+  try {
+    // 8000 wake-ups a second: what the load generator makes at 4000 requests a second
+    cal.wakeupCost = await measureWakeupCost({ core: cores[0], rateHz: 8000, workingSetBytes: STREAM_STRESSOR_BYTES, seconds: o.quick ? 0.8 : 1.5, pairs: o.quick ? 2 : 5 });
+  } catch (err) {
+    cal.wakeupCost = { unavailable: (err as Error).message };
   }
   return cal;
 }

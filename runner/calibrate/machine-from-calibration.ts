@@ -68,6 +68,7 @@ export const hostCalibrationSchema = z
       ])
       .optional(),
     streamStressor: z.union([z.object({ unavailable: z.string() }).passthrough(), z.object({ bytesPerSec: positive, core: z.number().int().nonnegative() }).passthrough()]).optional(),
+    wakeupCost: z.union([z.object({ unavailable: z.string() }).passthrough(), z.object({ costNs: z.number().min(0), core: z.number().int().nonnegative(), rateHz: positive, realtime: z.boolean(), pairs: z.array(z.object({ aloneBytesPerSec: positive, withWakerBytesPerSec: positive, wakeupsPerSec: z.number().min(0), wakerCpuShare: z.number().min(0), costNs: z.number().min(0) }).passthrough()).min(1) }).passthrough()]).optional(),
     loadedLatency: z
       .union([
         z.object({ unavailable: z.string() }).passthrough(),
@@ -79,7 +80,7 @@ export const hostCalibrationSchema = z
 
 export type CalibrationInput = Pick<
   HostCalibration,
-  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes' | 'coreIds' | 'coreInterference' | 'streamStressor' | 'loadedLatency'
+  'cores' | 'cacheLevels' | 'dramLatencyNs' | 'streamBandwidthBytesPerSec' | 'computeOpsPerSecPerCore' | 'sysfsCaches' | 'cpuinfoMHz' | 'memTotalBytes' | 'coreIds' | 'coreInterference' | 'streamStressor' | 'loadedLatency' | 'wakeupCost'
 > & { curve?: HostCalibration['curve'] };
 
 /** Validate parsed calibration JSON; `where` names the file. */
@@ -232,9 +233,19 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
       `simulated copy bandwidth ${round(dram.simCopyBytesPerSec / 1e9, 2)} GB/s vs measured ${round(cal.streamBandwidthBytesPerSec / 1e9, 2)} GB/s (${signed(dram.bandwidthErrorPct)}%); ${channelsWhy}`,
   );
 
+  const wc = cal.wakeupCost;
+  let wakeupCostNs: number | undefined;
+  if (wc && 'costNs' in wc) {
+    wakeupCostNs = Math.round(wc.costNs);
+    notes.push(
+      `cores.wakeupCostNs ${wakeupCostNs}: the built-in stream stressor on core ${wc.core} next to a thread waking ${wc.rateHz} times a second on that core${wc.realtime ? ' at SCHED_FIFO 1' : ''}, in ${wc.pairs.length} alternating pairs (median): ` +
+        `what it lost beyond the waker's own CPU time, per wake-up, as the simulator charges it (runner/calibrate/wakeup-cost.ts)`,
+    );
+  } else if (wc) notes.push(`cores.wakeupCostNs left off (wake-ups cost nothing beyond their CPU in the simulator): ${wc.unavailable}`);
+  else notes.push('cores.wakeupCostNs left off: not measured (an older calibration file)');
   const description: Record<string, unknown> = {
     name: opts.name ?? `calibrated-${cal.cores}c`,
-    cores: { count: cal.cores, freqGHz, ...(interference ? { interference } : {}) },
+    cores: { count: cal.cores, freqGHz, ...(interference ? { interference } : {}), ...(wakeupCostNs !== undefined ? { wakeupCostNs } : {}) },
     llc: { sizeBytes, ways, lineBytes, ...(hitLatencyCycles ? { hitLatencyCycles } : {}), minWaysPerMask: 1 },
     dram: dram.section,
   };
@@ -326,6 +337,9 @@ export function machineDescriptionYaml(m: MachineMapping, cal: CalibrationInput)
       ? [`# core pairs (compute kernel together / alone, CPI increase): ${cal.coreInterference.pairs.map((p) => `${p.cores.join('+')} ${pct(p.slowdown)}`).join(', ') || 'none'}`]
       : []),
     ...(cal.streamStressor && 'bytesPerSec' in cal.streamStressor ? [`# built-in stream stressor alone on core ${cal.streamStressor.core}: ${round(cal.streamStressor.bytesPerSec / 1e9, 2)} GB/s`] : []),
+    ...(cal.wakeupCost && 'costNs' in cal.wakeupCost
+      ? [`# the same next to ${cal.wakeupCost.rateHz} wake-ups/s on its core, per pair (bandwidth ratio, waker CPU share, ns per wake-up): ${cal.wakeupCost.pairs.map((p) => `${round(p.withWakerBytesPerSec / p.aloneBytesPerSec, 3)}/${round(p.wakerCpuShare, 3)}/${Math.round(p.costNs)}`).join(', ')}`]
+      : []),
     ...(cal.loadedLatency && 'inflation' in cal.loadedLatency
       ? [`# DRAM latency under load (chase on core ${cal.loadedLatency.chaseCore}, copy on core ${cal.loadedLatency.copyCore}): ${round(cal.loadedLatency.aloneNs, 1)} ns alone, ${round(cal.loadedLatency.loadedNs, 1)} ns loaded, copy ${round(cal.loadedLatency.copyBytesPerSec / 1e9, 2)} GB/s`]
       : []),

@@ -28,6 +28,14 @@ export const machineDescriptionSchema = z
         /** Time a newly granted core takes to become useful to a task (thread wake-up, cold L1/L2, migration), unless warmed. */
         activationUs: z.number().nonnegative().default(500),
         /**
+         * What the other work on a core loses to each wake-up of a background
+         * thread there (SimPlatformOptions.backgroundLoad's wakeupsPerSec)
+         * beyond that thread's CPU time, in ns of the core's time: the
+         * timer interrupt, the context switches, disturbed caches. Measured
+         * by `umbra calibrate` (runner/calibrate/wakeup-cost.ts). 0 when absent.
+         */
+        wakeupCostNs: z.number({ error: 'expected wakeupCostNs as a number of ns' }).nonnegative('wakeupCostNs must be >= 0').max(1e7, 'wakeupCostNs above 10 ms per wake-up is not a context switch').optional(),
+        /**
          * Interference between cores that share a physical resource (SMT
          * siblings, or a VM's vCPUs placed on one host core). Off when absent.
          * computeSlowdown: the relative CPI increase a core suffers while

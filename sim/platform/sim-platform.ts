@@ -38,8 +38,11 @@ export interface SimPlatformOptions {
    * runnable threads per core (e.g. the host runner's own threads, which
    * `umbra compare` mirrors when they are pinned): it takes CPU from the
    * tasks there as a second-class thread would, and no policy sees it.
+   * wakeupsPerSec: how often those threads wake there; each wake-up costs the
+   * core's other work the machine's cores.wakeupCostNs more (interrupt,
+   * context switches, disturbed caches), added to the load.
    */
-  backgroundLoad?: { core: number; cores: number }[];
+  backgroundLoad?: { core: number; cores: number; wakeupsPerSec?: number }[];
   /**
    * How an echo of a first-class service runs. 'spare-core' (default): a
    * sample of the service's coming work on a spare core, which reports its
@@ -186,10 +189,11 @@ export class SimPlatform implements Platform {
     this.extraLoad = new Float64Array(m.cores.count);
     this.backgroundLoad = new Float64Array(m.cores.count);
     for (const b of opts.backgroundLoad ?? []) {
-      if (!(Number.isInteger(b.core) && b.core >= 0 && b.core < m.cores.count) || !(b.cores >= 0 && Number.isFinite(b.cores))) {
-        throw new Error(`backgroundLoad: core ${b.core} with ${b.cores} cores' worth is not on this ${m.cores.count}-core machine or not a load`);
+      const wakeups = b.wakeupsPerSec ?? 0;
+      if (!(Number.isInteger(b.core) && b.core >= 0 && b.core < m.cores.count) || !(b.cores >= 0 && Number.isFinite(b.cores)) || !(wakeups >= 0 && Number.isFinite(wakeups))) {
+        throw new Error(`backgroundLoad: core ${b.core} with ${b.cores} cores' worth and ${wakeups} wake-ups/s is not on this ${m.cores.count}-core machine or not a load`);
       }
-      this.backgroundLoad[b.core] += b.cores;
+      this.backgroundLoad[b.core] += b.cores + (wakeups * (m.cores.wakeupCostNs ?? 0)) / 1e9;
     }
     this.cpuSharing = new CpuSharing(m.cores.count);
     this.coreOwners = new Int32Array(m.cores.count);

@@ -69,6 +69,19 @@ describe('machine description from measurements', () => {
     expect(m.notes.join('\n')).toMatch(/not measured/);
   });
 
+  it('maps the measured wake-up cost to cores.wakeupCostNs, and leaves it off, saying why, when not measured', () => {
+    const pair = { aloneBytesPerSec: 30e9, withWakerBytesPerSec: 24e9, wakeupsPerSec: 8000, wakerCpuShare: 0.1, costNs: 18750 };
+    const cal = vm({ wakeupCost: { core: 0, rateHz: 8000, realtime: true, pairs: [pair], costNs: 18750.4 } });
+    const m = machineFromCalibration(cal);
+    const text = machineDescriptionYaml(m, cal);
+    expect(roundTrip(text).cores.wakeupCostNs).toBe(18750);
+    expect(text).toMatch(/8000 wake-ups\/s on its core.*0\.8\/0\.1\/18750/);
+    const off = machineFromCalibration(vm({ wakeupCost: { unavailable: 'the native addon is not loaded (the waker is a native thread)' } }));
+    expect(off.machine.cores.wakeupCostNs).toBeUndefined();
+    expect(off.notes.join('\n')).toMatch(/cores.wakeupCostNs left off .*native addon is not loaded/);
+    expect(() => parseCalibration({ ...vm(), schema: 'umbra-host-calibration/1', curve: [], method: {}, seed: 1, wakeupCost: { core: 0, rateHz: 8000, realtime: true, pairs: [], costNs: 1 } }, 'cal.json')).toThrow(/wakeupCost/);
+  });
+
   it('takes the clock from the compute rate when /proc/cpuinfo has none', () => {
     const m = machineFromCalibration(vm({ cpuinfoMHz: undefined, computeOpsPerSecPerCore: 3.1e9 }));
     expect(m.machine.cores.freqGHz).toBeCloseTo(3.1, 6);

@@ -104,6 +104,14 @@ export const calibrateCommand: CliCommand = {
         const ss = cal.streamStressor;
         if (ss && 'bytesPerSec' in ss) console.log(`built-in stream stressor alone on core ${ss.core}: ${(ss.bytesPerSec / 1e9).toFixed(2)} GB/s${ss.pinned ? '' : ' (not pinned)'}`);
         else if (ss) console.log(`built-in stream stressor: not measured (${ss.unavailable})`);
+        const wc = cal.wakeupCost;
+        if (wc && 'costNs' in wc) {
+          console.log(
+            `a wake-up's cost to the stream stressor on core ${wc.core} (${wc.rateHz}/s${wc.realtime ? ', SCHED_FIFO 1' : ''}; beyond the waker's CPU): ${(wc.costNs / 1e3).toFixed(1)} us, median of ${wc.pairs.length} pairs (` +
+              wc.pairs.map((p) => `${(p.withWakerBytesPerSec / p.aloneBytesPerSec).toFixed(3)} of alone, ${(p.costNs / 1e3).toFixed(1)} us`).join('; ') +
+              ')',
+          );
+        } else if (wc) console.log(`a wake-up's cost: not measured (${wc.unavailable})`);
         console.log(`sysfs caches: ${cal.sysfsCaches.map((c) => `L${c.level} ${c.type} ${kib(c.sizeBytes)}`).join(', ')}`);
         if (opts.out) console.log(`wrote ${opts.out}`);
         if (mapping) {
