@@ -33,6 +33,7 @@ import type { Rng } from '../../util/rng.js';
 import type { CacheInfo } from '../probe/topology.js';
 import { connectRedis, pickKeyIndex, redisCommands, redisKey, DEFAULT_GET_RATIO } from '../workloads/redis-load-generator.js';
 import { redisServerArgv, waitForRedis } from '../workloads/redis-server.js';
+import { encodeCommand } from '../workloads/resp.js';
 import { registerRestorer } from '../safety/cleanup-hooks.js';
 import { Journal } from '../journal/journal.js';
 import { defaultJournalDir } from '../journal/default-dir.js';
@@ -110,7 +111,7 @@ export function parseCachegrindSummary(text: string, source: string): Cachegrind
 }
 
 /** Per-request figures from the baseline run's totals and the measured run's. */
-export function footprintFromTotals(base: CachegrindTotals, measured: CachegrindTotals, requests: number, caches: RedisFootprint['caches']): RedisFootprint {
+export function footprintFromTotals(base: CachegrindTotals, measured: CachegrindTotals, requests: number, caches: FootprintCaches): RedisFootprint {
   for (const e of ['Ir', 'I1mr', 'ILmr', 'D1mr', 'DLmr', 'D1mw', 'DLmw']) {
     if (base[e] === undefined || measured[e] === undefined) throw new Error(`cachegrind reported no ${e} count (run without --cache-sim=yes?)`);
   }
@@ -181,10 +182,17 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
   const unregister = registerRestorer(() => journal.restore(deps));
   const timeoutMs = o.timeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   try {
     const proc = new ProcessManager(journal, procRoot).spawn('redis-server under cachegrind', argv);
-    const why = () => `${proc.exitCode !== null ? `exit code ${proc.exitCode}` : `signal ${proc.exitSignal}`}: ${proc.stderrTail.slice(-1)[0] ?? 'no output'}`;
-    timer = setTimeout(() => journal.restore(deps), timeoutMs);
+    const why = () =>
+      timedOut
+        ? `no result within ${timeoutMs / 1000} s (stopped)`
+        : `${proc.exitCode !== null ? `exit code ${proc.exitCode}` : `signal ${proc.exitSignal}`}: ${proc.stderrTail.slice(-1)[0] ?? 'no output'}`;
+    timer = setTimeout(() => {
+      timedOut = true;
+      journal.restore(deps);
+    }, timeoutMs);
     await waitForRedis(launch.socketPath, Math.min(timeoutMs, 60_000), () => (proc.exited ? why() : null));
     const s = await connectRedis({ socketPath: launch.socketPath }, 10_000);
     try {
@@ -200,7 +208,8 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
         const k = redisKey(pickKeyIndex(o.rng, o.keySpace, o.hotKeyFraction, o.hotRequestShare));
         await redisCommands(s, [o.rng.next() < getRatio ? ['GET', k] : ['SET', k, value]]);
       }
-      s.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n');
+      // redis exits on it (no reply), and cachegrind then writes its totals
+      s.write(encodeCommand(['SHUTDOWN', 'NOSAVE']));
     } finally {
       s.destroySoon();
     }

@@ -137,20 +137,30 @@ export async function redisCommands(socket: Socket, commands: string[][]): Promi
   const parser = new RespParser();
   const replies: unknown[] = [];
   return new Promise((resolve, reject) => {
+    const done = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
     const onData = (chunk: Buffer) => {
       replies.push(...parser.feed(chunk));
       if (replies.length >= commands.length) {
-        socket.off('data', onData);
-        socket.off('error', onError);
+        done();
         resolve(replies);
       }
     };
     const onError = (err: Error) => {
-      socket.off('data', onData);
+      done();
       reject(err);
+    };
+    // the server went away (stopped, or exited) before answering everything
+    const onClose = () => {
+      done();
+      reject(new Error(`redis closed the connection after ${replies.length} of ${commands.length} replies`));
     };
     socket.on('data', onData);
     socket.on('error', onError);
+    socket.on('close', onClose);
     socket.write(Buffer.concat(commands.map(encodeCommand)));
   });
 }

@@ -318,3 +318,22 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
     expect(b.completed).toBe(b.sent);
   });
 });
+
+describe('redisCommands (setup and warm-up requests)', () => {
+  it('fails, saying how far it got, when the server closes the connection before answering every command', async () => {
+    const { connectRedis, redisCommands } = await import('../../runner/workloads/redis-load-generator.js');
+    const dir = mkdtempSync(join(tmpdir(), 'umbra-redis-close-'));
+    const path = join(dir, 's.sock');
+    // answers the first command, then hangs up (a server stopped mid-batch)
+    const server = createServer((c: Socket) => c.once('data', () => c.end('+OK\r\n')));
+    await new Promise<void>((r) => server.listen(path, r));
+    try {
+      const s = await connectRedis({ socketPath: path });
+      await expect(redisCommands(s, [['PING'], ['PING'], ['PING']])).rejects.toThrow(/closed the connection after 1 of 3 replies/);
+      s.destroy();
+    } finally {
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
