@@ -26,9 +26,10 @@
 // What it cannot see: the kernel's side of each request (socket buffers,
 // epoll), which valgrind does not run. Those accesses are left out; the
 // report says so.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Rng } from '../../util/rng.js';
 import type { CacheInfo } from '../probe/topology.js';
 import { connectRedis, pickKeyIndex, redisCommands, redisKey, DEFAULT_GET_RATIO } from '../workloads/redis-load-generator.js';
@@ -168,16 +169,20 @@ export async function measureRedisFootprint(o: RedisFootprintOptions): Promise<R
 }
 
 async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches: FootprintCaches): Promise<CachegrindTotals> {
-  const dir = mkdtempSync(join(tmpdir(), 'umbra-footprint-'));
+  // Started as the runner starts its processes (argv, own process group,
+  // journaled with its start time, in a scratch dir the journal removes):
+  // redis never exits by itself, so it is stopped on every way out (exit,
+  // SIGINT, SIGTERM, SIGHUP: cleanup hooks) and, after a SIGKILL of this
+  // process, by the next run or `umbra cleanup`.
+  const id = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const dir = join(tmpdir(), `umbra-footprint-${id}`);
+  const procRoot = hostPaths().procRoot;
+  const journal = Journal.create(o.journalDir ?? defaultJournalDir(), `footprint-${id}`, procRoot);
+  journal.record({ op: 'scratch', path: dir });
+  mkdirSync(dir, { mode: 0o700 });
   const outFile = join(dir, 'cachegrind.out');
   const launch = redisServerArgv(o.redisBinary, dir);
   const argv = [o.valgrindBinary, '--tool=cachegrind', '--cache-sim=yes', `--cachegrind-out-file=${outFile}`, cacheArg('I1', caches.l1i), cacheArg('D1', caches.l1d), cacheArg('LL', caches.ll), ...launch.argv];
-  // Started as the runner starts its processes (argv, own process group,
-  // journaled with its start time): redis never exits by itself, so it is
-  // stopped on every way out (exit, SIGINT, SIGTERM, SIGHUP: cleanup hooks)
-  // and, after a SIGKILL of this process, by the next run or `umbra cleanup`.
-  const procRoot = hostPaths().procRoot;
-  const journal = Journal.create(o.journalDir ?? defaultJournalDir(), `footprint-${basename(dir).slice('umbra-footprint-'.length)}`, procRoot);
   const deps = { fs: new NodeHostFs(), procRoot, killGraceMs: 500 };
   const unregister = registerRestorer(() => journal.restore(deps));
   const timeoutMs = o.timeoutMs ?? 120_000;
@@ -224,9 +229,9 @@ async function cachegrindRun(o: RedisFootprintOptions, requests: number, caches:
     return parseCachegrindSummary(text, outFile);
   } finally {
     clearTimeout(timer);
+    // stops redis if it still runs, and removes the scratch dir
     const report = journal.restore(deps);
     unregister();
-    rmSync(dir, { recursive: true, force: true });
     if (!report.complete) throw new Error(`stopping redis-server under cachegrind failed: ${report.failures.map((f) => f.error).join('; ')}; run umbra cleanup`);
   }
 }

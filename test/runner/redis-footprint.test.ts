@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findExecutable } from '../../runner/process/find-executable.js';
 import { ensureDistFresh, ROOT } from './helpers/cli-build.js';
 import { runCli, tempDir } from '../experiments/helpers.js';
@@ -179,7 +179,8 @@ describe('measuring redis under cachegrind', () => {
       }
       for (let i = 0; i < 40 && kids.some(alive); i++) await sleep(50);
       expect(kids.filter(alive)).toEqual([]);
-      // and no journal is left behind
+      // nor its scratch dir (the socket's), nor a journal
+      expect(existsSync(dirname(socket))).toBe(false);
       expect(readdirSync(journalDir).filter((f) => f.endsWith('.journal'))).toEqual([]);
     } finally {
       node.kill('SIGKILL');
