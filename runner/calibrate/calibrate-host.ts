@@ -154,7 +154,7 @@ export async function calibrateHostAll(o: CalibrateOptions = {}): Promise<HostCa
   }
   try {
     // 8000 wake-ups a second: what the load generator makes at 4000 requests a second
-    cal.wakeupCost = await measureWakeupCost({ core: cores[0], rateHz: 8000, workingSetBytes: STREAM_STRESSOR_BYTES, seconds: o.quick ? 0.8 : 1.5, pairs: o.quick ? 2 : 5 });
+    cal.wakeupCost = await measureWakeupCost({ core: cores[0], rateHz: 8000, workingSetBytes: STREAM_STRESSOR_BYTES, seconds: o.quick ? 0.6 : 1.5, pairs: o.quick ? 3 : 5 });
   } catch (err) {
     cal.wakeupCost = { unavailable: (err as Error).message };
   }

@@ -238,7 +238,7 @@ export function machineFromCalibration(cal: CalibrationInput, opts: MachineMappi
   if (wc && 'costNs' in wc) {
     wakeupCostNs = Math.round(wc.costNs);
     notes.push(
-      `cores.wakeupCostNs ${wakeupCostNs}: the built-in stream stressor on core ${wc.core} next to a thread waking ${wc.rateHz} times a second on that core${wc.realtime ? ' at SCHED_FIFO 1' : ''}, in ${wc.pairs.length} alternating pairs (median): ` +
+      `cores.wakeupCostNs ${wakeupCostNs}: the built-in stream stressor on core ${wc.core} next to a thread waking ${wc.rateHz} times a second on that core${wc.realtime ? ' at SCHED_FIFO 1' : ''}, in ${wc.pairs.length} alternating pairs (their median): ` +
         `what it lost beyond the waker's own CPU time, per wake-up, as the simulator charges it (runner/calibrate/wakeup-cost.ts)`,
     );
   } else if (wc) notes.push(`cores.wakeupCostNs left off (wake-ups cost nothing beyond their CPU in the simulator): ${wc.unavailable}`);

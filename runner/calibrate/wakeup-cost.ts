@@ -37,7 +37,7 @@ export interface WakeupCost {
   /** Whether the waker ran at SCHED_FIFO 1 (as the load generator's threads do where permitted). */
   realtime: boolean;
   pairs: WakeupCostPair[];
-  /** The median pair's cost, ns per wake-up (>= 0). */
+  /** The pairs' median cost, ns per wake-up (>= 0). */
   costNs: number;
 }
 
@@ -81,5 +81,9 @@ export async function measureWakeupCost(o: { core: number; rateHz?: number; seco
     });
   }
   const sorted = pairs.map((p) => p.costNs).sort((a, b) => a - b);
-  return { core: o.core, rateHz, realtime, pairs, costNs: sorted[Math.floor((sorted.length - 1) / 2)] };
+  const mid = sorted.length >> 1;
+  // the median: the middle pair, or the mean of the middle two (one pair's
+  // alone run caught slow would otherwise decide an even count alone)
+  const costNs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { core: o.core, rateHz, realtime, pairs, costNs };
 }

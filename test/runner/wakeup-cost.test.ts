@@ -36,6 +36,7 @@ describe('the cost of a wake-up', () => {
     const ratios = r.pairs.map((p) => p.withWakerBytesPerSec / p.aloneBytesPerSec);
     expect(Math.min(...ratios)).toBeLessThan(0.97);
     expect(r.costNs).toBeGreaterThanOrEqual(0);
-    expect(r.costNs).toBe([...r.pairs.map((p) => p.costNs)].sort((a, b) => a - b)[0]);
+    // the median of two: their mean
+    expect(r.costNs).toBeCloseTo((r.pairs[0].costNs + r.pairs[1].costNs) / 2, 6);
   }, 30_000);
 });
