@@ -5,8 +5,8 @@
 // its argument. On the random arguments of a lognormal draw those branches
 // mispredict, and measured here a standard normal draw plus Math.exp costs
 // 24-26 ns against 7 ns for the normal draw alone; with this function it costs
-// 13 ns (`node` on this VM, 256-draw batches; scratch measurement reproduced by
-// `umbra bench`'s fastModeRequestsPerSimSecond path).
+// 13 ns (a scratch microbenchmark on this VM, draws in batches of 256,
+// 2026-11-24).
 //
 // Method (Tang's table-driven exp): x = (k/N) ln2 + r with k = round(x N/ln2)
 // and |r| <= ln2/(2N); exp(x) = 2^(k div N) * 2^((k mod N)/N) * exp(r), the

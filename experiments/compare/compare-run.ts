@@ -55,7 +55,7 @@ import { runControlLoop } from '../loop/control-loop.js';
 import type { Recording } from '../loop/recording.js';
 import { runMetrics } from '../metrics/run-metrics.js';
 import { resolveFor } from '../platforms/sim.js';
-import { checkedHardwareSettings } from '../platforms/hardware.js';
+import { checkedHardwareSettings, specFieldOf } from '../platforms/hardware.js';
 import { createPolicy, type PolicyRef } from '../policies/policy-source.js';
 import { prepareExperiment, type PreparedExperiment, type PreparedPoint } from '../spec/prepare.js';
 import { specError, type SpecSource } from '../spec/spec-source.js';
@@ -91,7 +91,7 @@ export interface CompareOptions {
   simKnobs?: 'host' | 'all';
   /** Add the host's measurement path (alone latency difference) to simulated latencies (default true). */
   fitPath?: boolean;
-  /** With the runner's threads pinned (hardware.clientCores), run their CPU, measured in the host's alone runs, on the same simulated cores (default true; runner-load.ts). */
+  /** With the runner's threads pinned (hardware.clientCores), run their CPU and charge their wake-ups, measured in the host's alone runs, on the same simulated cores (default true; runner-load.ts). */
   fitRunner?: boolean;
   /** Second-class implementation on the host (default: the spec's hardware.stressors, else builtin, which reports progress). */
   stressors?: 'auto' | 'stress-ng' | 'builtin';
@@ -182,22 +182,11 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
   }
 
   // How the spec's tasks become host workloads (runner/scenario/host-scenario.ts)
-  const hostMapping = {
-    stressors,
-    ...(settings.rateScale !== undefined ? { rateScale: settings.rateScale } : {}),
-    ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
-    ...(settings.keySpace !== undefined ? { keySpace: settings.keySpace } : {}),
-    ...(settings.valueBytes !== undefined ? { valueBytes: settings.valueBytes } : {}),
-    ...(settings.getRatio !== undefined ? { getRatio: settings.getRatio } : {}),
-    ...(settings.redisBinary !== undefined ? { redisBinary: settings.redisBinary } : {}),
-    client: settings.client,
-  };
+  // and how the host runs go: the spec's hardware settings, the stressors as chosen here
+  const { cores: _cores, ...hostSettings } = settings;
+  const hostMapping = { ...hostSettings, stressors };
   /** A host mapping error as an error on the spec's field. */
-  const mappingError = (err: unknown): unknown => {
-    if (!(err instanceof HostMappingError)) return err;
-    const [head, ...rest] = err.field;
-    return specError(src, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
-  };
+  const mappingError = (err: unknown): unknown => (err instanceof HostMappingError ? specError(src, specFieldOf(err), err.message) : err);
 
   const runOnce = async (side: PlatformSide, sc: ScenarioSpec, seed: number, policy: Policy, label: string): Promise<RunFigures> => {
     const snaps: Snapshot[] = [];
@@ -235,9 +224,6 @@ export async function runCompare(src: SpecSource, o: CompareOptions): Promise<Co
           durationNs,
           coreIds: hostCores,
           ...hostMapping,
-          ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
-          priority: settings.priority,
-          ...(settings.clientCores !== undefined ? { clientCores: settings.clientCores } : {}),
           purpose: `umbra compare ${exp.name}: ${label} seed ${seed}`,
         });
       } catch (err) {

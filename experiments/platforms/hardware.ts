@@ -103,10 +103,13 @@ export async function hardwarePlatform(req: PlatformRequest): Promise<Platform> 
       purpose: `umbra run ${exp.name} seed ${req.seed}`,
     });
   } catch (err) {
-    if (err instanceof HostMappingError) {
-      const [head, ...rest] = err.field;
-      throw fieldError(exp, head === 'tasks' ? ['workloads', ...rest] : err.field, err.message);
-    }
+    if (err instanceof HostMappingError) throw fieldError(exp, specFieldOf(err), err.message);
     throw err;
   }
+}
+
+/** The spec field a host mapping error is about: the mapping's `tasks` are the spec's `workloads`. */
+export function specFieldOf(err: HostMappingError): FieldPath {
+  const [head, ...rest] = err.field;
+  return head === 'tasks' ? ['workloads', ...rest] : err.field;
 }

@@ -391,25 +391,10 @@ Napi::Value LoadgenStart(const Napi::CallbackInfo& info) {
   // millisecond), which would be measured as the service's latency.
   // Refused without CAP_SYS_NICE: they stay normal threads and the result says so.
   bool realtime = o.Get("realtime").IsBoolean() && o.Get("realtime").As<Napi::Boolean>().Value();
-  int rtErr = 0;
-  if (realtime) {
-    sched_param sp{};
-    sp.sched_priority = 1;
-    rtErr = pthread_setschedparam(p->sender.native_handle(), SCHED_FIFO, &sp);
-    if (rtErr == 0) rtErr = pthread_setschedparam(p->reader.native_handle(), SCHED_FIFO, &sp);
-    if (rtErr != 0) {
-      sched_param normal{};
-      pthread_setschedparam(p->sender.native_handle(), SCHED_OTHER, &normal);
-      pthread_setschedparam(p->reader.native_handle(), SCHED_OTHER, &normal);
-    }
-  }
+  int rtErr = realtime ? SetRealtime({&p->sender, &p->reader}) : 0;
   int handle = nextHandle++;
   (*running)[handle] = std::move(g);
-  Napi::Object out = OkResult(env);
-  out.Set("handle", handle);
-  out.Set("realtime", realtime && rtErr == 0);
-  if (realtime && rtErr != 0) out.Set("realtimeError", std::strerror(rtErr));
-  return out;
+  return StartedResult(env, handle, realtime, rtErr);
 }
 
 // Stops both threads (ctrl[STOP] must be set, or is set here), closes the connections.

@@ -84,19 +84,10 @@ Napi::Value WakerStart(const Napi::CallbackInfo& info) {
     p->thread.join();
     return ErrnoResult(env, affErr);
   }
-  int rtErr = 0;
-  if (realtime) {
-    sched_param sp{};
-    sp.sched_priority = 1;
-    rtErr = pthread_setschedparam(p->thread.native_handle(), SCHED_FIFO, &sp);
-  }
+  int rtErr = realtime ? SetRealtime({&p->thread}) : 0;
   int handle = nextWaker++;
   (*wakers)[handle] = std::move(w);
-  Napi::Object out = OkResult(env);
-  out.Set("handle", handle);
-  out.Set("realtime", realtime && rtErr == 0);
-  if (realtime && rtErr != 0) out.Set("realtimeError", std::strerror(rtErr));
-  return out;
+  return StartedResult(env, handle, realtime, rtErr);
 }
 
 // { ok, wakeups, cpuNs }: the wake-ups made and the thread's CPU time

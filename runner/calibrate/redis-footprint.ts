@@ -6,7 +6,7 @@
 // accesses per instruction (apki) times its instructions. The kernel preset
 // is a generic cache-sensitive store (about 1800 LLC accesses for a 150k-
 // instruction request); redis serving a 256-byte value over a Unix socket
-// makes a few dozen, most of its CPU time going to the event loop and the
+// makes about twenty, most of its CPU time going to the event loop and the
 // kernel's socket path. `umbra compare` fits the instructions per request to
 // the host's CPU time, and without a measured footprint the simulated kv kept
 // the preset's accesses per instruction: next to a streaming copy it slowed

@@ -235,10 +235,6 @@ export class OpenLoopLoadGenerator {
     this.value = 'v'.repeat(opts.valueBytes ?? DEFAULT_VALUE_BYTES);
   }
 
-  private key(i: number): string {
-    return redisKey(i);
-  }
-
   /** Connect, preload the key space (so GETs hit), and start sending. */
   async start(): Promise<void> {
     const n = Math.max(1, this.opts.connections ?? 4);
@@ -262,7 +258,7 @@ export class OpenLoopLoadGenerator {
     try {
       for (let base = 0; base < this.keySpace; base += 1000) {
         const batch: string[][] = [];
-        for (let k = base; k < Math.min(this.keySpace, base + 1000); k++) batch.push(['SET', this.key(k), this.value]);
+        for (let k = base; k < Math.min(this.keySpace, base + 1000); k++) batch.push(['SET', redisKey(k), this.value]);
         await redisCommands(loader, batch);
       }
     } finally {
@@ -354,21 +350,31 @@ export class OpenLoopLoadGenerator {
   private onReply(c: number, isError: boolean): void {
     const q = this.pending[c];
     // skip requests the sender dropped (outstanding limit, broken connection)
-    while (this.heads[c] < q.length && Atomics.load(this.status, q[this.heads[c]] % RING) === 2) this.heads[c]++;
-    if (this.heads[c] >= q.length || Atomics.load(this.status, q[this.heads[c]] % RING) !== 1) {
+    while (this.heads[c] < q.length && Atomics.load(this.status, q[this.heads[c]] % RING) === DROPPED_STATE) this.heads[c]++;
+    if (this.heads[c] >= q.length || Atomics.load(this.status, q[this.heads[c]] % RING) !== SENT_STATE) {
       this.errors++;
       return;
     }
-    const i = q[this.heads[c]++];
-    if (this.heads[c] > 4096 && this.heads[c] * 2 > q.length) {
-      q.splice(0, this.heads[c]);
+    const slot = q[this.heads[c]++] % RING;
+    this.compact(c);
+    if (isError) this.errors++;
+    this.record(slot, nowNs() - this.startNs - this.times[slot]);
+    Atomics.store(this.ctrl, COMPLETED, this.totalCompleted);
+  }
+
+  /** An answered request: its latency into the current window, its key remembered for warm-up. */
+  private record(slot: number, latencyNs: number): void {
+    this.window.add(latencyNs);
+    this.remember(this.keys[slot]);
+    this.totalCompleted++;
+  }
+
+  /** Drop the answered requests from the front of connection c's queue once they are most of it. */
+  private compact(c: number): void {
+    if (this.heads[c] > 4096 && this.heads[c] * 2 > this.pending[c].length) {
+      this.pending[c].splice(0, this.heads[c]);
       this.heads[c] = 0;
     }
-    if (isError) this.errors++;
-    this.window.add(nowNs() - this.startNs - this.times[i % RING]);
-    this.remember(this.keys[i % RING]);
-    this.totalCompleted++;
-    Atomics.store(this.ctrl, COMPLETED, this.totalCompleted);
   }
 
   /**
@@ -390,21 +396,17 @@ export class OpenLoopLoadGenerator {
         }
         if (st !== REPLIED && st !== REPLIED_ERROR) break;
         if (st === REPLIED_ERROR) this.errors++;
-        this.window.add(this.doneNs[slot] - this.times[slot]);
-        this.remember(this.keys[slot]);
-        this.totalCompleted++;
+        this.record(slot, this.doneNs[slot] - this.times[slot]);
         h++;
       }
       this.heads[c] = h;
-      if (h > 4096 && h * 2 > q.length) {
-        q.splice(0, h);
-        this.heads[c] = 0;
-      }
+      this.compact(c);
     }
   }
 
-  private pickKey(): number {
-    return pickKeyIndex(this.opts.rng, this.keySpace, this.opts.hotKeyFraction, this.opts.hotRequestShare);
+  /** The next request's key, from the service's stream unless another is given (an echo burst's). */
+  private pickKey(rng: Rng = this.opts.rng): number {
+    return pickKeyIndex(rng, this.keySpace, this.opts.hotKeyFraction, this.opts.hotRequestShare);
   }
 
   private remember(k: number): void {
@@ -479,7 +481,7 @@ export class OpenLoopLoadGenerator {
       const k = this.recent[(this.recentPos - 1 - i + cap * 2) % cap];
       if (k === undefined || seen.has(k)) continue;
       seen.add(k);
-      out.push(this.key(k));
+      out.push(redisKey(k));
     }
     return out;
   }
@@ -534,7 +536,7 @@ export class OpenLoopLoadGenerator {
         while (next <= now && next - t0 < durationNs) {
           intended.push(next);
           // keys from the burst's own stream: the service's stream (opts.rng) draws the schedule's keys
-          s.write(encodeCommand(['GET', this.key(pickKeyIndex(rng, this.keySpace, this.opts.hotKeyFraction, this.opts.hotRequestShare))]));
+          s.write(encodeCommand(['GET', redisKey(this.pickKey(rng))]));
           next += rng.exp(1e9 / burstRps);
         }
         if (now - t0 >= durationNs) resolve();

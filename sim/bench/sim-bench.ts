@@ -71,7 +71,7 @@ export interface FastModeBenchResult {
 
 /**
  * A fixed JavaScript loop (a multiply-add and a data-dependent branch per
- * step over a 64 KiB table, 4 million steps, about 15 ms), in million steps
+ * step over a 64 KiB table, 4 million steps, about 30 ms here), in million steps
  * per wall second. Nothing in umbra changes it, so it moves only with the
  * machine: timed right before each fast-mode window, it tells a slow window
  * on a slow machine (this VM's speed drops by up to 40% for seconds at a

@@ -12,7 +12,7 @@ import { rngFor } from '../../util/rng.js';
 import { PoissonArrivals, rateStepsFromSeries, TraceArrivals } from '../../runner/workloads/arrivals.js';
 import { LatencyWindow, percentileSorted } from '../../runner/workloads/latency-window.js';
 import { encodeCommand, RespParser, type RespValue } from '../../runner/workloads/resp.js';
-import { OpenLoopLoadGenerator } from '../../runner/workloads/redis-load-generator.js';
+import { OpenLoopLoadGenerator, type LoadGeneratorOptions } from '../../runner/workloads/redis-load-generator.js';
 import { nativeAddon } from '../../native/addon.js';
 
 /** A RESP server that can be told to stall: replies are held until the stall ends. */
@@ -194,18 +194,20 @@ describe('RESP and latency windows', () => {
 const clients: ('js' | 'native')[] = nativeAddon()?.loadgenStart ? ['js', 'native'] : ['js'];
 
 describe.each(clients)('open-loop load generator, %s client', (client) => {
+  /** A fake redis on `socket` and a generator started against it: Poisson at `rate`, arrivals and keys drawn from `seed`. */
+  const startGenerator = async (socket: string, rate: number, seed: number, o: Partial<LoadGeneratorOptions> = {}) => {
+    const s = new FakeRedis(join(dir, socket));
+    server = s;
+    await s.listen();
+    const g = new OpenLoopLoadGenerator({ target: { socketPath: s.socketPath }, arrivals: new PoissonArrivals(rate, rngFor(seed, 'a')), rng: rngFor(seed, 'k'), client, ...o });
+    gen = g;
+    await g.start();
+    return { server: s, gen: g };
+  };
+
   it('keeps sending on schedule through a server stall and charges the stall to latency (no coordinated omission)', async () => {
-    server = new FakeRedis(join(dir, 'r.sock'));
-    await server.listen();
     const rate = 2000;
-    gen = new OpenLoopLoadGenerator({
-      target: { socketPath: server.socketPath },
-      arrivals: new PoissonArrivals(rate, rngFor(11, 'arrivals')),
-      rng: rngFor(11, 'keys'),
-      keySpace: 100,
-      client,
-    });
-    await gen.start();
+    const { server, gen } = await startGenerator('r.sock', rate, 11, { keySpace: 100 });
     // which client ran is reported; the native one's threads are real-time when the kernel allows it (root here)
     expect(gen.clientInfo.kind).toBe(client);
     if (client === 'js') expect(gen.clientInfo.realtime).toBe(false);
@@ -238,18 +240,7 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
   });
 
   it('counts error replies as errors, still as answered requests, and sends every SET with its value', async () => {
-    server = new FakeRedis(join(dir, 'e.sock'));
-    await server.listen();
-    gen = new OpenLoopLoadGenerator({
-      target: { socketPath: server.socketPath },
-      arrivals: new PoissonArrivals(2000, rngFor(7, 'a')),
-      rng: rngFor(7, 'k'),
-      keySpace: 50,
-      getRatio: 0.5,
-      valueBytes: 300,
-      client,
-    });
-    await gen.start();
+    const { server, gen } = await startGenerator('e.sock', 2000, 7, { keySpace: 50, getRatio: 0.5, valueBytes: 300 });
     server.failGets = true;
     await sleep(200);
     const w = gen.takeWindow();
@@ -265,17 +256,7 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
   });
 
   it('drops what is past the outstanding limit during a stall, counts it, and pairs the later replies with the right requests', async () => {
-    server = new FakeRedis(join(dir, 'd.sock'));
-    await server.listen();
-    gen = new OpenLoopLoadGenerator({
-      target: { socketPath: server.socketPath },
-      arrivals: new PoissonArrivals(2000, rngFor(9, 'a')),
-      rng: rngFor(9, 'k'),
-      keySpace: 100,
-      maxOutstanding: 20,
-      client,
-    });
-    await gen.start();
+    const { server, gen } = await startGenerator('d.sock', 2000, 9, { keySpace: 100, maxOutstanding: 20 });
     await sleep(100);
     gen.takeWindow();
     server.stalledUntilNs = Number(process.hrtime.bigint()) + 150e6;
@@ -294,16 +275,7 @@ describe.each(clients)('open-loop load generator, %s client', (client) => {
   });
 
   it('replays the recently hot keys for warm-up within its budget, and runs bounded echo bursts', async () => {
-    server = new FakeRedis(join(dir, 'w.sock'));
-    await server.listen();
-    gen = new OpenLoopLoadGenerator({
-      target: { socketPath: server.socketPath },
-      arrivals: new PoissonArrivals(1000, rngFor(5, 'a')),
-      rng: rngFor(5, 'k'),
-      keySpace: 1000,
-      client,
-    });
-    await gen.start();
+    const { server, gen } = await startGenerator('w.sock', 1000, 5, { keySpace: 1000 });
     await sleep(100);
     const hot = gen.recentHotKeys(50);
     expect(new Set(hot).size).toBe(hot.length);
